@@ -1,0 +1,224 @@
+"""Nudge: settings, HTTP handlers, start-up and shutdown, and the entry point.
+
+Run ``python app.py``; the bot listens on ``http://HOST:PORT/api/messages``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+from aiohttp import web
+from botbuilder.core import ConversationState, TurnContext
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+)
+from botbuilder.schema import Activity
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from dialogs.bot import NudgeBot
+from models.bot_storage import SqlStorage
+from models.db import (
+    database_url_from_env,
+    make_sessionmaker,
+    open_engine,
+    upgrade_database,
+)
+from models.reminders import Reminders
+from scheduler.delivery import Deliverer
+from scheduler.engine import ReminderScheduler
+
+logger = logging.getLogger("nudge")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration, read from the environment (and ``.env``) by :func:`settings_from_env`.
+
+    The upper-case attribute names are the ones ``ConfigurationBotFrameworkAuthentication``
+    reads.
+    """
+
+    APP_ID: str = ""
+    APP_PASSWORD: str = field(default="", repr=False)
+    APP_TYPE: str = "MultiTenant"
+    APP_TENANTID: str = ""
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 3978
+    max_reminders_per_user: int = 100
+    max_body_bytes: int = 256 * 1024
+    scheduler_resync_seconds: float = 30.0
+    delivery_lease_seconds: float = 120.0
+    migrate_on_start: bool = True
+
+
+def _int(name: str, default: int, minimum: int = 1) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise SystemExit(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def settings_from_env() -> Settings:
+    """Read the settings from the environment; ``.env`` is loaded first if present."""
+    database_url = database_url_from_env()  # loads .env
+    return Settings(
+        APP_ID=os.environ.get("MicrosoftAppId", ""),
+        APP_PASSWORD=os.environ.get("MicrosoftAppPassword", ""),
+        APP_TYPE=os.environ.get("MicrosoftAppType", "MultiTenant") or "MultiTenant",
+        APP_TENANTID=os.environ.get("MicrosoftAppTenantId", ""),
+        database_url=database_url,
+        host=os.environ.get("HOST", "127.0.0.1"),
+        port=_int("PORT", 3978, minimum=0),
+        max_reminders_per_user=_int("MAX_REMINDERS_PER_USER", 100),
+        max_body_bytes=_int("MAX_BODY_BYTES", 256 * 1024),
+        scheduler_resync_seconds=float(_int("SCHEDULER_RESYNC_SECONDS", 30)),
+        delivery_lease_seconds=float(_int("DELIVERY_LEASE_SECONDS", 120)),
+    )
+
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", AsyncEngine)
+SESSIONMAKER = web.AppKey("sessionmaker", async_sessionmaker)
+ADAPTER = web.AppKey("adapter", CloudAdapter)
+BOT = web.AppKey("bot", NudgeBot)
+SCHEDULER = web.AppKey("scheduler", ReminderScheduler)
+REMINDERS = web.AppKey("reminders", Reminders)
+
+
+# --- start-up and shutdown, in this order (cleanup runs in reverse) -------------------
+
+
+async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if settings.migrate_on_start:
+        await upgrade_database(settings.database_url)
+    engine = open_engine(settings.database_url)
+    app[ENGINE] = engine
+    app[SESSIONMAKER] = make_sessionmaker(engine)
+    yield
+    await engine.dispose()
+
+
+async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings))
+
+    async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
+        logger.error("unhandled error in a turn: %r", error, exc_info=error)
+        try:
+            await turn_context.send_activity("Sorry, something went wrong on my side. Please try again.")
+        except Exception:  # the channel may be the thing that failed
+            logger.warning("could not tell the user about the error")
+
+    adapter.on_turn_error = on_turn_error
+    sessionmaker = app[SESSIONMAKER]
+    scheduler = ReminderScheduler(
+        sessionmaker=sessionmaker,
+        deliverer=Deliverer(adapter, settings.APP_ID),
+        resync_seconds=settings.scheduler_resync_seconds,
+        lease_seconds=settings.delivery_lease_seconds,
+    )
+    reminders = Reminders(
+        sessionmaker=sessionmaker, on_due=scheduler.poke, max_live=settings.max_reminders_per_user
+    )
+    app[ADAPTER] = adapter
+    app[SCHEDULER] = scheduler
+    app[REMINDERS] = reminders
+    app[BOT] = NudgeBot(
+        sessionmaker=sessionmaker,
+        conversation_state=ConversationState(SqlStorage(sessionmaker)),
+        reminders=reminders,
+    )
+    yield
+
+
+async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    scheduler = app[SCHEDULER]
+    await scheduler.start()
+    yield
+    await scheduler.shutdown()
+
+
+# --- HTTP handlers ---------------------------------------------------------------------
+
+
+def _error(status: HTTPStatus, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def messages(request: web.Request) -> web.Response:
+    """``POST /api/messages``: one inbound activity from a channel or the Emulator."""
+    if request.content_type != "application/json":
+        return _error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _error(HTTPStatus.BAD_REQUEST, "body is not valid JSON")
+    if not isinstance(payload, dict) or not isinstance(payload.get("type"), str) or not payload["type"]:
+        return _error(HTTPStatus.BAD_REQUEST, "body must be an activity object with a type")
+    try:
+        activity = Activity().deserialize(payload)
+    except Exception:
+        return _error(HTTPStatus.BAD_REQUEST, "body is not a valid activity")
+    if activity.conversation is None or not activity.conversation.id or not activity.service_url:
+        return _error(HTTPStatus.BAD_REQUEST, "activity needs conversation.id and serviceUrl")
+    adapter = request.app[ADAPTER]
+    bot = request.app[BOT]
+    try:
+        response = await adapter.process_activity(
+            request.headers.get("Authorization", ""), activity, bot.on_turn
+        )
+    except PermissionError:
+        return _error(HTTPStatus.UNAUTHORIZED, "unauthorized")
+    if response:
+        return web.json_response(data=response.body, status=response.status)
+    return web.Response(status=HTTPStatus.CREATED)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    scheduler = request.app[SCHEDULER]
+    return web.json_response({"scheduler": "running" if scheduler.running else "stopped"})
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the aiohttp application; does no I/O (that happens in the cleanup contexts)."""
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app.cleanup_ctx.extend([database_ctx, bot_ctx, scheduler_ctx])
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Run the Nudge bot.")
+    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = settings_from_env()
+    logger.info("Nudge listening on http://%s:%s/api/messages", settings.host, settings.port)
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,253 @@
+"""The bot: remembers every conversation it sees, answers commands, runs the dialogs."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+
+from botbuilder.core import ActivityHandler, ConversationState, MessageFactory, TurnContext
+from botbuilder.dialogs import DialogSet, DialogTurnStatus
+from botbuilder.schema import ChannelAccount
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from dialogs.commands import Command, parse_command
+from dialogs.context import TurnUser, get_turn_user, set_turn_user
+from dialogs.create_reminder import CreateReminderDialog, valid_zone
+from dialogs.timeparse import parse_reminder
+from models.reminders import ReminderError, Reminders
+from models.schedule import format_local
+from models.store import set_user_timezone, upsert_conversation, upsert_user
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_LENGTH = 1000
+REMINDER_START = re.compile(
+    r"^(remind|every|daily|hourly|weekly|monthly|cron|in \d|in an? |at \d|tomorrow|today|tonight|next |on )",
+    re.IGNORECASE,
+)
+
+HELP = """Here's what I can do:
+- **Set a reminder:** "remind me to stretch in 10 minutes", "remind me tomorrow at 9am to call Anna", "every weekday at 8:30 remind me to stand up", "every 2 hours drink water", "remind me to pay rent on the 1st of every month at 10:00"
+- **See them:** "my reminders"
+- **Change them:** "cancel 3", "cancel all", "pause 3", "resume 3", "snooze 3 1h", "done 3"
+- **Time zone:** "my timezone", "set my timezone to Europe/Prague"
+
+Say "cancel" to stop what we're doing."""
+
+WELCOME = (
+    "👋 Hi, I'm Nudge. I'll message you when it's time: try "
+    '"remind me to stretch in 1 minute". Say "help" for everything I can do.'
+)
+
+
+def zone_from_activity(turn_context: TurnContext) -> tuple[str, str] | None:
+    """The user's zone as the channel tells it: (zone, source) or None.
+
+    Web Chat sends ``localTimezone`` (an IANA name); the Emulator and others send only
+    ``localTimestamp``, whose UTC offset maps to a fixed ``Etc/GMT`` zone (no DST rules).
+    """
+    activity = turn_context.activity
+    if activity.local_timezone:
+        zone = valid_zone(activity.local_timezone)
+        if zone:
+            return zone, "channel"
+    stamp = activity.local_timestamp
+    if stamp is not None and stamp.tzinfo is not None:
+        offset = stamp.utcoffset() or timedelta(0)
+        hours, remainder = divmod(int(offset.total_seconds()), 3600)
+        if remainder == 0 and -12 <= hours <= 14:
+            # POSIX zone names have the sign inverted: UTC+1 is Etc/GMT-1.
+            return ("UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"), "offset"
+    return None
+
+
+_SOURCE_RANK = {None: 0, "offset": 1, "channel": 2, "user": 3}
+
+
+class NudgeBot(ActivityHandler):
+    """The reminder bot.
+
+    Args:
+        sessionmaker: opens one session per unit of work.
+        conversation_state: holds the dialog stack (persisted through the database storage).
+        reminders: the reminder operations.
+    """
+
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker,
+        conversation_state: ConversationState,
+        reminders: Reminders,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._conversation_state = conversation_state
+        self._reminders = reminders
+        self._dialogs = DialogSet(conversation_state.create_property("DialogState"))
+        self._dialogs.add(CreateReminderDialog(reminders, self._store_timezone))
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        await self._remember(turn_context)
+        await super().on_turn(turn_context)
+        await self._conversation_state.save_changes(turn_context)
+
+    async def _remember(self, turn_context: TurnContext) -> None:
+        """Upsert the user and the conversation reference of every inbound activity."""
+        activity = turn_context.activity
+        sender = activity.from_property
+        if sender is None or not sender.id or activity.conversation is None or not activity.service_url:
+            return
+        reference = TurnContext.get_conversation_reference(activity).serialize()
+        detected = zone_from_activity(turn_context)
+        async with self._sessionmaker.begin() as session:
+            user = await upsert_user(
+                session,
+                channel_id=activity.channel_id or "",
+                user_id=sender.id,
+                name=sender.name,
+                aad_object_id=getattr(sender, "aad_object_id", None),
+            )
+            conversation = await upsert_conversation(
+                session,
+                user_pk=user.id,
+                channel_id=activity.channel_id or "",
+                conversation_id=activity.conversation.id,
+                service_url=activity.service_url,
+                reference=reference,
+            )
+            zone = user.timezone
+            if detected and (
+                _SOURCE_RANK[detected[1]] > _SOURCE_RANK.get(user.timezone_source, 0)
+                or (detected[1] == user.timezone_source and detected[0] != user.timezone)
+            ):
+                zone = detected[0]
+                await set_user_timezone(session, user_pk=user.id, timezone=zone, source=detected[1])
+        logger.debug("turn from user %s in conversation %s", user.id, conversation.id)
+        set_turn_user(turn_context, TurnUser(user.id, conversation.id, zone))
+
+    async def _store_timezone(self, user_pk: int, zone: str) -> None:
+        async with self._sessionmaker.begin() as session:
+            await set_user_timezone(session, user_pk=user_pk, timezone=zone, source="user")
+
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        for member in members_added:
+            if member.id != turn_context.activity.recipient.id:
+                await turn_context.send_activity(WELCOME)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        text = (activity.text or "").strip()
+        if isinstance(activity.value, dict) and activity.value.get("nudge"):
+            await self._card_action(turn_context, activity.value)
+            return
+        if not text:
+            await turn_context.send_activity('I got an empty message. Say "help" to see what I can do.')
+            return
+        if len(text) > MAX_MESSAGE_LENGTH:
+            await turn_context.send_activity(
+                f"That message is {len(text)} characters long; I read at most {MAX_MESSAGE_LENGTH}. "
+                "Nothing was changed."
+            )
+            return
+        dialog_context = await self._dialogs.create_context(turn_context)
+        if dialog_context.active_dialog is not None:
+            result = await dialog_context.continue_dialog()
+            if result.status != DialogTurnStatus.Empty:
+                return
+        command = parse_command(text)
+        if command is not None:
+            await self._run_command(turn_context, command)
+            return
+        user = get_turn_user(turn_context)
+        if REMINDER_START.match(text) or (
+            user.timezone
+            and parse_reminder(text, now=self._reminders.now(), tz=user.timezone).schedule is not None
+        ):
+            await dialog_context.begin_dialog(CreateReminderDialog.__name__, text)
+            return
+        await turn_context.send_activity(
+            'Sorry, I didn\'t understand that. Try "remind me to stretch in 10 minutes", '
+            'or say "help".'
+        )
+
+    async def _card_action(self, turn_context: TurnContext, value: dict) -> None:
+        action = value.get("nudge")
+        number = value.get("number")
+        if not isinstance(number, int) or isinstance(number, bool) or not 0 < number < 10**9:
+            await turn_context.send_activity("That button doesn't name a reminder I know.")
+            return
+        if action == "snooze":
+            minutes = value.get("minutes", 10)
+            if not isinstance(minutes, int) or isinstance(minutes, bool):
+                minutes = 10
+            await self._run_command(turn_context, Command("snooze", number=number, minutes=minutes))
+        elif action == "done":
+            await self._run_command(turn_context, Command("done", number=number))
+        else:
+            await turn_context.send_activity("I don't know that button.")
+
+    async def _run_command(self, turn_context: TurnContext, command: Command) -> None:
+        user = get_turn_user(turn_context)
+        reminders = self._reminders
+        try:
+            if command.name == "help":
+                reply = HELP
+            elif command.name == "list":
+                reply = self._describe_list(await reminders.list(user_pk=user.user_pk), user.timezone)
+            elif command.name == "cancel_all":
+                count = await reminders.cancel_all(user_pk=user.user_pk)
+                reply = f"Cancelled {count} reminder{'s' if count != 1 else ''}." if count else "You have no reminders to cancel."
+            elif command.name == "cancel":
+                view = await reminders.cancel(user_pk=user.user_pk, number=command.number)
+                reply = f"🗑️ Cancelled reminder #{view.number}: {view.text}."
+            elif command.name == "pause":
+                view = await reminders.pause(user_pk=user.user_pk, number=command.number)
+                reply = f"⏸️ Paused reminder #{view.number}: {view.text}. Say \"resume {view.number}\" to restart it."
+            elif command.name == "resume":
+                view = await reminders.resume(user_pk=user.user_pk, number=command.number)
+                reply = f"▶️ Resumed reminder #{view.number}: {view.text}, next {self._when(view.next_run_at, view.timezone)}."
+            elif command.name == "snooze":
+                view = await reminders.snooze(user_pk=user.user_pk, number=command.number, minutes=command.minutes)
+                reply = f"😴 Snoozed reminder #{view.number} until {self._when(view.next_run_at, view.timezone)}."
+            elif command.name == "done":
+                view = await reminders.done(user_pk=user.user_pk, number=command.number)
+                reply = f"👍 Done: #{view.number} {view.text}."
+            elif command.name == "show_timezone":
+                reply = (
+                    f"Your time zone is {user.timezone}." if user.timezone
+                    else "I don't know your time zone yet. Say \"set my timezone to Europe/Prague\" (or yours)."
+                )
+            elif command.name == "set_timezone":
+                zone = valid_zone(command.argument or "")
+                if zone is None:
+                    reply = (
+                        f"I don't know the time zone \"{command.argument}\". Please use an IANA name "
+                        "like Europe/Prague, America/New_York or Asia/Tokyo."
+                    )
+                else:
+                    await self._store_timezone(user.user_pk, zone)
+                    user.timezone = zone
+                    reply = f"🌍 Your time zone is now {zone}. Reminders are shown in it."
+            else:
+                reply = 'Sorry, I didn\'t understand that. Say "help".'
+        except ReminderError as exc:
+            reply = str(exc)
+        await turn_context.send_activity(MessageFactory.text(reply))
+
+    @staticmethod
+    def _when(moment, tz: str) -> str:
+        return format_local(moment, tz) if moment is not None else "(not scheduled)"
+
+    def _describe_list(self, views, tz: str | None) -> str:
+        if not views:
+            return 'You have no reminders. Try "remind me to stretch in 10 minutes".'
+        lines = ["Your reminders:"]
+        for view in views:
+            when = self._when(view.next_run_at, tz or view.timezone)
+            repeat = f", {view.description}" if view.recurring else ""
+            paused = " (paused)" if view.state == "paused" else ""
+            lines.append(f"- #{view.number} {view.text}: next {when}{repeat}{paused}")
+        return "\n".join(lines)

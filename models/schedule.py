@@ -1,0 +1,109 @@
+"""Schedules: the JSON spec stored with a reminder and the APScheduler trigger it stands for.
+
+A schedule spec is a small JSON-serialisable dict, so that the database row (not the
+in-memory scheduler) is the source of truth. Three kinds exist, matching APScheduler's
+triggers:
+
+* ``{"type": "date", "run_at": "2026-11-24T12:10:00+00:00"}``: once.
+* ``{"type": "interval", "seconds": 7200, "start": "2026-11-24T12:00:00+00:00"}``: every N seconds.
+* ``{"type": "cron", "minute": "30", "hour": "8", "day": "*", "month": "*",
+  "day_of_week": "mon-fri"}``: calendar rules, evaluated in the reminder's time zone so that
+  daylight-saving changes keep the wall-clock time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+CRON_FIELDS = ("month", "day", "day_of_week", "hour", "minute")
+MIN_INTERVAL = timedelta(minutes=1)
+
+
+class ScheduleError(ValueError):
+    """A schedule spec that cannot be turned into a trigger."""
+
+
+def _aware(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ScheduleError(f"time {value!r} has no UTC offset")
+    return parsed
+
+
+def build_trigger(spec: dict[str, Any], tz: str) -> BaseTrigger:
+    """Build the APScheduler trigger a schedule spec describes.
+
+    Args:
+        spec: the stored schedule spec (see the module docstring).
+        tz: the IANA time zone the schedule's wall-clock times are meant in.
+
+    Returns:
+        A trigger whose ``get_next_fire_time`` gives the occurrences.
+
+    Raises:
+        ScheduleError: the spec is malformed.
+    """
+    zone = ZoneInfo(tz)
+    kind = spec.get("type")
+    try:
+        if kind == "date":
+            return DateTrigger(run_date=_aware(spec["run_at"]), timezone=zone)
+        if kind == "interval":
+            seconds = int(spec["seconds"])
+            if timedelta(seconds=seconds) < MIN_INTERVAL:
+                raise ScheduleError("the shortest interval is 1 minute")
+            return IntervalTrigger(seconds=seconds, start_date=_aware(spec["start"]), timezone=zone)
+        if kind == "cron":
+            fields = {name: str(spec.get(name, "*")) for name in CRON_FIELDS}
+            return CronTrigger(second="0", timezone=zone, **fields)
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, ScheduleError):
+            raise
+        raise ScheduleError(f"bad {kind} schedule: {exc}") from exc
+    raise ScheduleError(f"unknown schedule type {kind!r}")
+
+
+def is_recurring(spec: dict[str, Any]) -> bool:
+    """Tell whether a schedule fires more than once."""
+    return spec.get("type") in ("interval", "cron")
+
+
+def next_fire_time(spec: dict[str, Any], tz: str, *, after: datetime) -> datetime | None:
+    """Return the first occurrence strictly after ``after``, in UTC, or None when there is none.
+
+    Occurrences missed while the bot was down are skipped, not replayed: interval schedules
+    stay aligned to their start and cron schedules resume at the next calendar match.
+
+    Args:
+        spec: the stored schedule spec.
+        tz: the reminder's IANA time zone.
+        after: occurrences at or before this instant are skipped.
+    """
+    trigger = build_trigger(spec, tz)
+    if spec["type"] == "date":
+        run_at = _aware(spec["run_at"]).astimezone(UTC)
+        return run_at if run_at > after else None
+    # APScheduler returns the first fire time >= now; probe 1 µs later to make it strict.
+    fire = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
+    return fire.astimezone(UTC) if fire is not None else None
+
+
+def first_fire_time(spec: dict[str, Any], tz: str, *, now: datetime) -> datetime | None:
+    """Return the first occurrence of a new schedule (for a date spec: its time, even if past)."""
+    if spec["type"] == "date":
+        build_trigger(spec, tz)
+        return _aware(spec["run_at"]).astimezone(UTC)
+    return next_fire_time(spec, tz, after=now)
+
+
+def format_local(moment: datetime, tz: str) -> str:
+    """Show an instant in the user's zone, e.g. "Tue 24 Nov 2026 14:05 CET"."""
+    local = moment.astimezone(ZoneInfo(tz))
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M} {local.tzname()}"

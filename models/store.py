@@ -1,0 +1,301 @@
+"""Data access: small functions with keyword-only arguments, one unit of work each caller.
+
+Callers own the transaction (``async with sessionmaker.begin() as session``); nothing here
+commits, so a caller's steps land together or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.tables import Conversation, Occurrence, Reminder, User, utcnow
+
+LIVE_STATES = ("active", "paused")
+
+
+class ReminderLimitReached(Exception):
+    """The user already has the allowed number of live reminders."""
+
+
+def dialect_insert(session: AsyncSession, table):
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+def _is_postgres(session: AsyncSession) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+# --- users and conversation references -------------------------------------------------
+
+
+async def upsert_user(
+    session: AsyncSession,
+    *,
+    channel_id: str,
+    user_id: str,
+    name: str | None,
+    aad_object_id: str | None,
+) -> User:
+    """Insert or refresh the user known by (channel id, user id) and return it."""
+    now = utcnow()
+    values: dict[str, Any] = {"channel_id": channel_id, "user_id": user_id, "updated_at": now}
+    refresh: dict[str, Any] = {"updated_at": now}
+    if name:
+        values["name"] = refresh["name"] = name[:256]
+    if aad_object_id:
+        values["aad_object_id"] = refresh["aad_object_id"] = aad_object_id[:64]
+    stmt = dialect_insert(session, User).values(created_at=now, **values)
+    stmt = stmt.on_conflict_do_update(index_elements=["channel_id", "user_id"], set_=refresh)
+    await session.execute(stmt)
+    return (
+        await session.execute(
+            select(User)
+            .where(User.channel_id == channel_id, User.user_id == user_id)
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one()
+
+
+async def upsert_conversation(
+    session: AsyncSession,
+    *,
+    user_pk: int,
+    channel_id: str,
+    conversation_id: str,
+    service_url: str,
+    reference: dict[str, Any],
+) -> Conversation:
+    """Store the latest conversation reference of a user's conversation; mark it active."""
+    now = utcnow()
+    stmt = dialect_insert(session, Conversation).values(
+        user_pk=user_pk,
+        channel_id=channel_id,
+        conversation_id=conversation_id,
+        service_url=service_url,
+        reference=reference,
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["user_pk", "conversation_id"],
+        set_={"service_url": service_url, "reference": reference, "active": True, "updated_at": now},
+    )
+    await session.execute(stmt)
+    return (
+        await session.execute(
+            select(Conversation)
+            .where(Conversation.user_pk == user_pk, Conversation.conversation_id == conversation_id)
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one()
+
+
+async def set_user_timezone(
+    session: AsyncSession, *, user_pk: int, timezone: str, source: str
+) -> None:
+    """Record a user's IANA time zone and where it came from."""
+    await session.execute(
+        update(User)
+        .where(User.id == user_pk)
+        .values(timezone=timezone, timezone_source=source, updated_at=utcnow())
+    )
+
+
+async def get_user(session: AsyncSession, *, user_pk: int) -> User | None:
+    return await session.get(User, user_pk, populate_existing=True)
+
+
+# --- reminders -------------------------------------------------------------------------
+
+
+async def count_live_reminders(session: AsyncSession, *, user_pk: int) -> int:
+    return (
+        await session.execute(
+            select(func.count())
+            .select_from(Reminder)
+            .where(Reminder.user_pk == user_pk, Reminder.state.in_(LIVE_STATES))
+        )
+    ).scalar_one()
+
+
+async def create_reminder(
+    session: AsyncSession,
+    *,
+    user_pk: int,
+    conversation_pk: int,
+    text: str,
+    schedule: dict[str, Any],
+    description: str,
+    timezone: str,
+    next_run_at: datetime,
+    max_live: int,
+) -> Reminder:
+    """Add a reminder with the user's next short number.
+
+    Raises:
+        ReminderLimitReached: the user has ``max_live`` active or paused reminders already.
+    """
+    if _is_postgres(session):
+        # Serialise a user's creations so the limit and the short number hold under races.
+        await session.execute(select(User.id).where(User.id == user_pk).with_for_update())
+    if await count_live_reminders(session, user_pk=user_pk) >= max_live:
+        raise ReminderLimitReached(max_live)
+    number = (
+        await session.execute(
+            select(func.coalesce(func.max(Reminder.number), 0)).where(Reminder.user_pk == user_pk)
+        )
+    ).scalar_one() + 1
+    reminder = Reminder(
+        number=number,
+        user_pk=user_pk,
+        conversation_pk=conversation_pk,
+        text=text,
+        schedule=schedule,
+        description=description,
+        timezone=timezone,
+        state="active",
+        next_run_at=next_run_at,
+    )
+    session.add(reminder)
+    await session.flush()
+    return reminder
+
+
+async def list_reminders(session: AsyncSession, *, user_pk: int) -> list[Reminder]:
+    """The user's active and paused reminders, soonest first."""
+    rows = await session.execute(
+        select(Reminder)
+        .where(Reminder.user_pk == user_pk, Reminder.state.in_(LIVE_STATES))
+        .order_by(Reminder.next_run_at.is_(None), Reminder.next_run_at, Reminder.number)
+    )
+    return list(rows.scalars())
+
+
+async def get_reminder(session: AsyncSession, *, user_pk: int, number: int) -> Reminder | None:
+    """The user's reminder with short number ``number`` (any state), locked on PostgreSQL."""
+    stmt = select(Reminder).where(Reminder.user_pk == user_pk, Reminder.number == number)
+    if _is_postgres(session):
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one_or_none()
+
+
+async def cancel_all_reminders(session: AsyncSession, *, user_pk: int) -> int:
+    """Cancel every live reminder of a user; return how many."""
+    result = await session.execute(
+        update(Reminder)
+        .where(Reminder.user_pk == user_pk, Reminder.state.in_(LIVE_STATES))
+        .values(state="cancelled", next_run_at=None, updated_at=utcnow())
+    )
+    return result.rowcount or 0
+
+
+async def acknowledge_latest_occurrence(
+    session: AsyncSession, *, reminder_id: int, now: datetime
+) -> bool:
+    """Mark the latest delivered occurrence of a reminder as acknowledged ("Done")."""
+    occurrence = (
+        await session.execute(
+            select(Occurrence)
+            .where(Occurrence.reminder_id == reminder_id)
+            .order_by(Occurrence.due_at.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if occurrence is None:
+        return False
+    occurrence.acknowledged_at = now
+    return True
+
+
+# --- the scheduler's queries -----------------------------------------------------------
+
+
+async def earliest_due_time(session: AsyncSession) -> datetime | None:
+    """When the next active reminder is due (an index-only lookup), or None."""
+    return (
+        await session.execute(
+            select(func.min(Reminder.next_run_at)).where(
+                Reminder.state == "active", Reminder.next_run_at.is_not(None)
+            )
+        )
+    ).scalar_one()
+
+
+async def lock_due_reminders(
+    session: AsyncSession, *, now: datetime, limit: int
+) -> list[tuple[Reminder, Conversation]]:
+    """Lock up to ``limit`` due active reminders with their conversations.
+
+    On PostgreSQL the rows are locked ``FOR UPDATE SKIP LOCKED`` so concurrent claimers
+    never take the same reminder; SQLite serialises writers anyway.
+    """
+    stmt = (
+        select(Reminder, Conversation)
+        .join(Conversation, Conversation.id == Reminder.conversation_pk)
+        .where(
+            Reminder.state == "active",
+            Reminder.next_run_at.is_not(None),
+            Reminder.next_run_at <= now,
+        )
+        .order_by(Reminder.next_run_at)
+        .limit(limit)
+    )
+    if _is_postgres(session):
+        stmt = stmt.with_for_update(skip_locked=True, of=Reminder)
+    rows = await session.execute(stmt.execution_options(populate_existing=True))
+    return [(reminder, conversation) for reminder, conversation in rows.tuples()]
+
+
+async def stale_sending_occurrences(
+    session: AsyncSession, *, older_than: datetime, limit: int
+) -> list[tuple[Occurrence, Reminder, Conversation]]:
+    """Occurrences claimed for sending whose claimer never recorded an outcome (it died)."""
+    stmt = (
+        select(Occurrence, Reminder, Conversation)
+        .join(Reminder, Reminder.id == Occurrence.reminder_id)
+        .join(Conversation, Conversation.id == Reminder.conversation_pk)
+        .where(Occurrence.status == "sending", Occurrence.claimed_at < older_than)
+        .order_by(Occurrence.claimed_at)
+        .limit(limit)
+    )
+    if _is_postgres(session):
+        stmt = stmt.with_for_update(skip_locked=True, of=Occurrence)
+    rows = await session.execute(stmt.execution_options(populate_existing=True))
+    return [tuple(row) for row in rows.tuples()]
+
+
+async def record_outcome(
+    session: AsyncSession,
+    *,
+    occurrence_id: int,
+    sent: bool,
+    now: datetime,
+    http_status: int | None,
+    error: str | None,
+) -> None:
+    """Record how a delivery attempt ended."""
+    values: dict[str, Any] = {
+        "status": "sent" if sent else "failed",
+        "attempts": Occurrence.attempts + 1,
+        "http_status": http_status,
+        "last_error": error[:2000] if error else None,
+    }
+    if sent:
+        values["sent_at"] = now
+    await session.execute(
+        update(Occurrence)
+        .where(and_(Occurrence.id == occurrence_id, Occurrence.status == "sending"))
+        .values(**values)
+    )
+
+
+def lease_cutoff(now: datetime, lease_seconds: float) -> datetime:
+    return now - timedelta(seconds=lease_seconds)

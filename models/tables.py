@@ -1,0 +1,128 @@
+"""The tables: users, their conversations (with the stored conversation reference),
+reminders, the occurrences they produced, and the bot's dialog state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class User(Base):
+    """A person as one channel knows them (channel id + the channel's user id)."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("channel_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[str] = mapped_column(String(256))
+    name: Mapped[str | None] = mapped_column(String(256))
+    aad_object_id: Mapped[str | None] = mapped_column(String(64))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # Where the zone came from: "channel" (localTimezone), "offset" (localTimestamp), "user".
+    timezone_source: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Conversation(Base):
+    """One conversation a user reached the bot through, with the reference to message it again."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("user_pk", "conversation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[str] = mapped_column(String(512))
+    service_url: Mapped[str] = mapped_column(String(1024))
+    reference: Mapped[dict[str, Any]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    user: Mapped[User] = relationship(lazy="raise")
+
+
+class Reminder(Base):
+    """A reminder; ``next_run_at`` is what the scheduler waits for."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        UniqueConstraint("user_pk", "number"),
+        # The scheduler's one hot query: the earliest active reminder that is due.
+        Index("ix_reminders_due", "state", "next_run_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Short per-user id shown in chat ("cancel 3").
+    number: Mapped[int] = mapped_column(Integer)
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    conversation_pk: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    schedule: Mapped[dict[str, Any]] = mapped_column(JSON)
+    description: Mapped[str] = mapped_column(String(256))
+    timezone: Mapped[str] = mapped_column(String(64))
+    # active | paused | done | cancelled
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Occurrence(Base):
+    """One due occurrence of a reminder and what became of its delivery.
+
+    The unique (reminder, due time) pair makes a second claim of the same occurrence fail,
+    so an occurrence is recorded, and sent, once.
+    """
+
+    __tablename__ = "occurrences"
+    __table_args__ = (
+        UniqueConstraint("reminder_id", "due_at"),
+        Index("ix_occurrences_status", "status", "claimed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reminder_id: Mapped[int] = mapped_column(ForeignKey("reminders.id", ondelete="CASCADE"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # sending | sent | failed
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class BotState(Base):
+    """Dialog and user state of the Bot Framework ``Storage`` interface, one row a key."""
+
+    __tablename__ = "bot_state"
+
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    # jsonpickle text: dialog state holds SDK objects (DialogState) that plain JSON can't.
+    data: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

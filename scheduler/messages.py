@@ -1,0 +1,54 @@
+"""The proactive reminder message: text for every channel plus an Adaptive Card with actions.
+
+The card's ``Action.Submit`` buttons come back as a message whose ``value`` is
+``{"nudge": "snooze", "number": 3, "minutes": 10}`` or ``{"nudge": "done", "number": 3}``;
+the bot handles them like the typed commands "snooze 3 10m" and "done 3".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from botbuilder.core import CardFactory, MessageFactory
+from botbuilder.schema import Activity
+
+LATE_NOTE_AFTER = timedelta(minutes=1)
+
+
+def late_note(due_at: datetime, now: datetime) -> str | None:
+    """"late by N min" when an occurrence goes out noticeably after its time (bot was down)."""
+    late = now - due_at
+    if late < LATE_NOTE_AFTER:
+        return None
+    minutes = int(late.total_seconds() // 60)
+    if minutes < 120:
+        return f"late by {minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"late by {hours} h {minutes} min"
+
+
+def reminder_activity(
+    *, number: int, text: str, recurring: bool, due_at: datetime, now: datetime
+) -> Activity:
+    """Build the message that delivers reminder ``number``."""
+    note = late_note(due_at, now)
+    headline = f"⏰ Reminder #{number}: {text}"
+    plain = headline + (f" ({note})" if note else "")
+    body = [{"type": "TextBlock", "text": headline, "wrap": True, "weight": "Bolder"}]
+    if note:
+        body.append({"type": "TextBlock", "text": f"Sorry, {note}.", "isSubtle": True, "wrap": True})
+    actions = [
+        {"type": "Action.Submit", "title": "Snooze 10 min", "data": {"nudge": "snooze", "number": number, "minutes": 10}},
+        {"type": "Action.Submit", "title": "Snooze 1 h", "data": {"nudge": "snooze", "number": number, "minutes": 60}},
+        {"type": "Action.Submit", "title": "Done", "data": {"nudge": "done", "number": number}},
+    ]
+    card = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.3",
+        "body": body,
+        "actions": actions,
+    }
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(card), text=plain)
+    activity.summary = plain[:200]
+    return activity

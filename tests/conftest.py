@@ -1,0 +1,113 @@
+"""Shared fixtures: a migrated database per test (SQLite, and PostgreSQL when reachable),
+the fake channel, and the bot served over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+import aiohttp
+import asyncpg
+import pytest
+
+from app import SCHEDULER, SESSIONMAKER, Settings, create_app
+from models.db import upgrade_database
+from tests.support.emulator import EmulatorUser
+from tests.support.fake_channel import FakeChannel
+
+PG_HOST = os.environ.get("NUDGE_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("NUDGE_PG_PORT", "5432"))
+PG_USER = os.environ.get("NUDGE_PG_USER", "postgres")
+PG_ADMIN_DB = os.environ.get("NUDGE_PG_DATABASE", "test")
+REQUIRE_POSTGRES = os.environ.get("NUDGE_REQUIRE_POSTGRES") == "1"
+
+
+async def _pg_admin() -> asyncpg.Connection:
+    return await asyncpg.connect(
+        host=PG_HOST, port=PG_PORT, user=PG_USER, database=PG_ADMIN_DB, timeout=3
+    )
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    try:
+        admin = await _pg_admin()
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+        reason = f"PostgreSQL not reachable at {PG_USER}@{PG_HOST}:{PG_PORT}/{PG_ADMIN_DB}: {exc!r}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(reason + " (NUDGE_REQUIRE_POSTGRES=1 makes this a failure)")
+        pytest.skip(reason)
+    name = f"nudge_test_{uuid.uuid4().hex[:12]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'nudge.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request) -> str:
+    """An empty database on each backend; the test migrates it (or the app does)."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+async def migrated_url(database_url: str) -> str:
+    await upgrade_database(database_url)
+    return database_url
+
+
+@pytest.fixture
+async def fake_channel(aiohttp_server) -> FakeChannel:
+    channel = FakeChannel()
+    channel.server = await aiohttp_server(channel.app, host="127.0.0.1")
+    channel.url = str(channel.server.make_url("")).rstrip("/")
+    return channel
+
+
+@dataclass
+class RunningBot:
+    """The bot served on 127.0.0.1 plus what tests need to talk to it."""
+
+    url: str
+    app: object
+    channel: FakeChannel
+    http: aiohttp.ClientSession
+
+    def user(self, **kwargs) -> EmulatorUser:
+        return EmulatorUser(bot_url=self.url, service_url=self.channel.url, **kwargs)
+
+    @property
+    def sessionmaker(self):
+        return self.app[SESSIONMAKER]
+
+    @property
+    def scheduler(self):
+        return self.app[SCHEDULER]
+
+
+@pytest.fixture
+def bot_settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, scheduler_resync_seconds=30)
+
+
+@pytest.fixture
+async def running_bot(aiohttp_server, fake_channel, bot_settings) -> AsyncIterator[RunningBot]:
+    server = await aiohttp_server(create_app(bot_settings), host="127.0.0.1")
+    async with aiohttp.ClientSession() as http:
+        yield RunningBot(
+            url=str(server.make_url("/api/messages")), app=server.app, channel=fake_channel, http=http
+        )

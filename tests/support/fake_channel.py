@@ -1,0 +1,74 @@
+"""A fake Bot Connector channel: records what the bot posts, as the Emulator would show it.
+
+It answers ``POST /v3/conversations/{id}/activities[/{activityId}]`` like the real
+service, and can be told to fail with a given status to test error handling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Received:
+    """One activity the bot posted."""
+
+    conversation_id: str
+    reply_to: str | None
+    activity: dict[str, Any]
+    at: float = field(default_factory=time.time)
+
+    @property
+    def text(self) -> str:
+        return self.activity.get("text") or ""
+
+
+class FakeChannel:
+    """Records activities; ``fail_with`` makes the next posts answer with that status."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self.fail_with: int | None = None
+        self._changed = asyncio.Condition()
+        self._ids = itertools.count(1)
+        self.app = web.Application()
+        self.app.router.add_post("/v3/conversations/{cid}/activities", self._post)
+        self.app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._post)
+
+    async def _post(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if self.fail_with is not None:
+            return web.json_response({"error": {"code": "Fake", "message": "scripted failure"}}, status=self.fail_with)
+        received = Received(request.match_info["cid"], request.match_info.get("aid"), body)
+        async with self._changed:
+            self.received.append(received)
+            self._changed.notify_all()
+        return web.json_response({"id": f"fake-{next(self._ids)}"})
+
+    def texts(self, conversation_id: str | None = None) -> list[str]:
+        return [r.text for r in self.received if conversation_id in (None, r.conversation_id)]
+
+    async def wait_for(self, predicate, timeout: float = 5.0) -> Received:
+        """Wait until an activity matching ``predicate`` arrives; return it."""
+
+        def find() -> Received | None:
+            return next((r for r in self.received if predicate(r)), None)
+
+        async with self._changed:
+            found = await asyncio.wait_for(self._changed.wait_for(find), timeout)
+        return found
+
+    async def wait_for_text(self, fragment: str, timeout: float = 5.0, after: int = 0) -> Received:
+        """Wait for an activity, among those from index ``after`` on, whose text contains ``fragment``."""
+        start = after
+
+        def match(r: Received) -> bool:
+            return fragment in r.text and self.received.index(r) >= start
+
+        return await self.wait_for(match, timeout)
