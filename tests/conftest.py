@@ -4,6 +4,7 @@ the fake channel, and the bot served over real HTTP on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -26,29 +27,41 @@ PG_ADMIN_DB = os.environ.get("NUDGE_PG_DATABASE", "test")
 REQUIRE_POSTGRES = os.environ.get("NUDGE_REQUIRE_POSTGRES") == "1"
 
 
-async def _pg_admin() -> asyncpg.Connection:
-    return await asyncpg.connect(
+def _run_async(coro):
+    # Sync fixtures run inside pytest-asyncio's loop; run the admin call on a loop of its own.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def _pg_admin(sql: str) -> None:
+    connection = await asyncpg.connect(
         host=PG_HOST, port=PG_PORT, user=PG_USER, database=PG_ADMIN_DB, timeout=3
     )
-
-
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
     try:
-        admin = await _pg_admin()
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def postgres_database() -> Iterator[str]:
+    """Create a fresh, empty PostgreSQL database; yield its URL; drop it afterwards."""
+    name = f"nudge_test_{uuid.uuid4().hex[:12]}"
+    try:
+        _run_async(_pg_admin(f'CREATE DATABASE "{name}"'))
     except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
         reason = f"PostgreSQL not reachable at {PG_USER}@{PG_HOST}:{PG_PORT}/{PG_ADMIN_DB}: {exc!r}"
         if REQUIRE_POSTGRES:
             pytest.fail(reason + " (NUDGE_REQUIRE_POSTGRES=1 makes this a failure)")
         pytest.skip(reason)
-    name = f"nudge_test_{uuid.uuid4().hex[:12]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
     try:
         yield f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        _run_async(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    yield from postgres_database()
 
 
 @pytest.fixture
@@ -57,11 +70,12 @@ def sqlite_url(tmp_path) -> str:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(request) -> str:
+def database_url(request, tmp_path) -> Iterator[str]:
     """An empty database on each backend; the test migrates it (or the app does)."""
     if request.param == "sqlite":
-        return request.getfixturevalue("sqlite_url")
-    return request.getfixturevalue("postgres_url")
+        yield f"sqlite+aiosqlite:///{tmp_path / 'nudge.db'}"
+    else:
+        yield from postgres_database()
 
 
 @pytest.fixture
