@@ -157,9 +157,14 @@ class ReminderScheduler:
         ):
             self._set_wake(due_at)
 
+    def job_ids(self) -> list[str]:
+        """The ids of the jobs APScheduler holds (two, however many reminders are stored)."""
+        return [job.id for job in self._scheduler.get_jobs()] if self._scheduler else []
+
     def _set_wake(self, when: datetime | None) -> None:
-        assert self._scheduler is not None
         self._wake_at = when
+        if self._scheduler is None or not self._scheduler.running:
+            return  # not started (a pass run by hand); start() re-reads the due time
         if when is None:
             if self._scheduler.get_job(self.WAKE_JOB) is not None:
                 self._scheduler.remove_job(self.WAKE_JOB)

@@ -1,0 +1,56 @@
+"""Rows for tests that need a user, a conversation and reminders without chatting first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from botbuilder.schema import Activity
+
+from models.store import upsert_conversation, upsert_user
+from models.tables import Reminder
+from scheduler.delivery import DeliveryResult
+
+
+async def make_conversation(session, *, user_id: str = "u1", conversation_id: str = "c1",
+                            service_url: str = "http://127.0.0.1:9/") -> tuple[int, int]:
+    """Insert a user and a conversation; return (user_pk, conversation_pk)."""
+    user = await upsert_user(session, channel_id="emulator", user_id=user_id, name="User", aad_object_id=None)
+    reference = {
+        "activityId": "a1",
+        "user": {"id": user_id, "name": "User"},
+        "bot": {"id": "bot", "name": "Bot"},
+        "conversation": {"id": conversation_id},
+        "channelId": "emulator",
+        "serviceUrl": service_url,
+    }
+    conversation = await upsert_conversation(
+        session, user_pk=user.id, channel_id="emulator", conversation_id=conversation_id,
+        service_url=service_url, reference=reference,
+    )
+    return user.id, conversation.id
+
+
+def make_reminder(*, user_pk: int, conversation_pk: int, number: int, text: str,
+                  schedule: dict[str, Any], next_run_at: datetime, timezone: str = "Europe/Prague",
+                  state: str = "active") -> Reminder:
+    return Reminder(
+        number=number, user_pk=user_pk, conversation_pk=conversation_pk, text=text,
+        schedule=schedule, description="test", timezone=timezone, state=state, next_run_at=next_run_at,
+    )
+
+
+class RecordingDeliverer:
+    """Stands in for the channel: records each send and answers with ``result``."""
+
+    def __init__(self, result: DeliveryResult | None = None) -> None:
+        self.sent: list[tuple[dict[str, Any], Activity]] = []
+        self.result = result or DeliveryResult(ok=True)
+
+    async def send(self, reference: dict[str, Any], activity: Activity) -> DeliveryResult:
+        self.sent.append((reference, activity))
+        return self.result
+
+    @property
+    def texts(self) -> list[str]:
+        return [activity.text for _, activity in self.sent]
