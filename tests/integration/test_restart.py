@@ -1,0 +1,116 @@
+"""Restarts with a real bot process: pending reminders survive SIGTERM and kill -9."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.support.emulator import EmulatorUser
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class BotProcess:
+    """``python app.py`` in a subprocess, on a port of its own."""
+
+    def __init__(self, database_url: str, log_path: Path) -> None:
+        self.port = _free_port()
+        self.database_url = database_url
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self, http: aiohttp.ClientSession, timeout: float = 30.0) -> None:
+        env = {
+            **os.environ,
+            "PORT": str(self.port),
+            "HOST": "127.0.0.1",
+            "DATABASE_URL": self.database_url,
+            "MicrosoftAppId": "",
+            "MicrosoftAppPassword": "",
+        }
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "app.py", "--log-level", "INFO"], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"bot exited with {self.process.returncode}: {self.log_path.read_text()[-3000:]}")
+            try:
+                async with http.get(self.url + "/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+        raise AssertionError("bot did not become ready: " + self.log_path.read_text()[-3000:])
+
+    def stop(self, sig: int) -> int:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        return self.process.wait(timeout=15)
+
+
+@pytest.fixture
+def bot_process(database_url, tmp_path):
+    bots: list[BotProcess] = []
+
+    def make() -> BotProcess:
+        bot = BotProcess(database_url, tmp_path / "bot.log")
+        bots.append(bot)
+        return bot
+
+    yield make
+    for bot in bots:
+        if bot.process is not None and bot.process.poll() is None:
+            bot.process.kill()
+            bot.process.wait()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "kill-9"])
+async def test_pending_reminders_fire_after_restart(bot_process, fake_channel, sig):
+    async with aiohttp.ClientSession() as http:
+        first = bot_process()
+        await first.start(http)
+        user = EmulatorUser(bot_url=first.url + "/api/messages", service_url=fake_channel.url)
+        assert await user.join(http) == 201
+        # One comes due while the bot is down, one after it is back.
+        assert await user.say(http, "remind me to drink water in 2 seconds") == 201
+        await fake_channel.wait_for_text("Reminder #1 set")
+        assert await user.say(http, "remind me to stretch in 8 seconds") == 201
+        await fake_channel.wait_for_text("Reminder #2 set")
+        stopped_at = time.monotonic()
+        first.stop(sig)
+        if sig == signal.SIGTERM:
+            assert first.process.returncode == 0, first.log_path.read_text()[-2000:]
+        assert not [t for t in fake_channel.texts() if t.startswith("⏰")], "fired before it was due"
+
+        # Stay down until the first one is overdue.
+        await asyncio.sleep(max(0.0, 2.5 - (time.monotonic() - stopped_at)))
+        second = bot_process()
+        await second.start(http)
+        await fake_channel.wait_for_text("⏰ Reminder #1: drink water", timeout=10)
+        await fake_channel.wait_for_text("⏰ Reminder #2: stretch", timeout=15)
+        second.stop(signal.SIGTERM)
+        delivered = [t for t in fake_channel.texts() if t.startswith("⏰")]
+        assert delivered == ["⏰ Reminder #1: drink water", "⏰ Reminder #2: stretch"]
