@@ -37,11 +37,23 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+# Several bot instances may start at once against one PostgreSQL database; an advisory
+# lock makes their "upgrade head" calls take turns instead of racing on the DDL.
+MIGRATION_LOCK_ID = 0x6E75646765  # "nudge"
+
+
 def _run(connection: Connection) -> None:
     # Batch mode lets ALTER TABLE work on SQLite too.
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
-    with context.begin_transaction():
-        context.run_migrations()
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_ID})")
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if postgres:
+            connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_ID})")
 
 
 async def run_migrations_online() -> None:
