@@ -1,0 +1,450 @@
+"""Hand-written grammar for the time phrases the Microsoft recognizer resolves poorly.
+
+recognizers-text-date-time is good at one-off dates ("next friday at 5pm"), but for repeats
+("every weekday at 8:30", "on the 1st of every month") it returns only vague "set" values, it
+misses relative forms such as "in half an hour" or "in 2h", and it knows nothing of crontab
+lines. This module finds those phrases with regular expressions and turns each one straight
+into a schedule spec (see models/schedule.py). It is pure: the clock and the zone come in as
+arguments, and checking the spec against APScheduler is left to dialogs/timeparse.py.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from models.schedule import MIN_INTERVAL
+
+#: A day, weekday or day of the month given without a time of day means this time.
+DEFAULT_TIME = time(9, 0)
+#: APScheduler's weekday names, Monday first (APScheduler 3 counts 0 = Monday).
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+TOO_SHORT = 'The shortest repeat I can do is every minute. Try "every 1 minute" or "every 30 minutes".'
+
+
+class GrammarError(ValueError):
+    """A phrase that is clearly a time but cannot be scheduled; the message is user-facing."""
+
+
+@dataclass(frozen=True)
+class Found:
+    """A time phrase found in a message: where it is, and the spec or why it was refused.
+
+    ``spans`` are (start, end) slices of the message; there are two when the date and the
+    time stand apart ("remind me tomorrow to call Anna at 9am").
+    """
+
+    spans: tuple[tuple[int, int], ...]
+    spec: dict[str, Any] | None
+    error: str | None = None
+
+
+# --- Building blocks ---------------------------------------------------------------------
+
+_NUMBER_WORDS = {
+    "zero": 0, "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15,
+    "twenty": 20, "thirty": 30, "forty": 40, "forty-five": 45, "fifty": 50, "sixty": 60,
+    "ninety": 90,
+}  # fmt: skip
+_WORDS = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))  # longest first: "an" before "a"
+# A quantity with the space after it; words need that space, or "and" would read "an d(ay)".
+_AMOUNT = rf"(?:\d+(?:\.\d+)?\s*|(?:half(?:\s+an?)?|(?:a\s+)?couple\s+of|(?<![a-z])(?:{_WORDS}))\s+)"
+# A lookahead instead of \b so that "2h30m" splits, while "a meeting" is not "a m(inute)".
+_UNIT = r"(?:seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w|months?|mos?)(?![a-z])"
+_COMPONENT = rf"{_AMOUNT}{_UNIT}(?:\s+and\s+a\s+half)?"
+_DURATION = rf"{_COMPONENT}(?:(?:\s*,\s*|\s+and\s+|\s*){_COMPONENT})*"
+_COMPONENT_RE = re.compile(rf"(?P<amount>{_AMOUNT})(?P<unit>{_UNIT})(?P<half>\s+and\s+a\s+half)?", re.I)
+
+_DAY = (
+    r"(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:s|nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?"
+    r"|sat(?:urday)?|sun(?:day)?)s?(?![a-z])"
+)
+_PLURAL_DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)days(?![a-z])"  # "on mondays" repeats
+_JOIN = r"(?:\s*,\s*(?:and\s+)?|\s+(?:and|or)\s+|\s*[&/+]\s*)"
+_DAYS = rf"{_DAY}(?:{_JOIN}{_DAY})*"
+_DAY_RE = re.compile(rf"weekdays?|weekends?|{_DAY}", re.I)
+_DOM = r"(?:(?P<dom>\d{1,2})(?:st|nd|rd|th)?|(?P<last>last))(?:\s+day)?"
+
+# Bare hours ("at 9") need "at" so that numbers in the reminder text are left alone.
+TIME_RE = re.compile(
+    r"(?<![\w:.])(?:(?:at|@)\s*)?(?:(?P<word>noon|midday|midnight)"
+    r"|(?P<h12>\d{1,2})(?:[:.](?P<m12>\d{2}))?\s*(?P<ampm>[ap])\.?m\b\.?"
+    r"|(?P<h24>\d{1,2})[:.](?P<m24>\d{2})(?!\d))"
+    r"|(?<![\w:.])(?:at|@)\s*(?P<hb>\d{1,2})(?:\s*o'?clock)?(?![\d:]|[.,]\d)",
+    re.I,
+)
+
+
+def time_of_day(match: re.Match[str] | None) -> time | None:
+    """Turn a ``TIME_RE`` match into a time; bare hours are read on the 24-hour clock."""
+    if match is None:
+        return None
+    if word := match["word"]:
+        return time(0, 0) if word.lower() == "midnight" else time(12, 0)
+    if match["h12"]:
+        hour, minute = int(match["h12"]), int(match["m12"] or 0)
+        if not 1 <= hour <= 12 or minute > 59:
+            raise GrammarError(f'"{match[0].strip()}" is not a time of day. Try e.g. "9:15pm" or "21:15".')
+        return time(hour % 12 + (12 if match["ampm"].lower() == "p" else 0), minute)
+    hour = int(match["h24"] or match["hb"])
+    minute = int(match["m24"] or 0)
+    if hour > 23 or minute > 59:
+        raise GrammarError(f'"{match[0].strip()}" is not a time of day. Try e.g. "9:15pm" or "21:15".')
+    return time(hour, minute)
+
+
+def _amount(text: str) -> float:
+    word = " ".join(text.lower().split())
+    if word.startswith("half"):
+        return 0.5
+    if word.endswith("couple of"):
+        return 2
+    return float(_NUMBER_WORDS.get(word, word))
+
+
+def _unit(text: str) -> str:
+    word = text.lower()
+    if word.startswith("mo"):
+        return "month"
+    if word.startswith("mi") or word == "m":
+        return "minute"
+    return {"s": "second", "h": "hour", "d": "day", "w": "week"}[word[0]]
+
+
+_SECONDS = {"second": 1, "minute": 60, "hour": 3600}
+
+
+def weekday_set(text: str) -> set[int]:
+    """Weekday indices (0 = Monday) named in text such as "monday and fri" or "weekdays"."""
+    days: set[int] = set()
+    for token in _DAY_RE.findall(text):
+        token = token.lower()
+        if token.startswith("weekday"):
+            days.update(range(5))
+        elif token.startswith("weekend"):
+            days.update((5, 6))
+        else:
+            days.add(WEEKDAYS.index(token[:3]))
+    return days
+
+
+def render_weekdays(days: set[int]) -> str:
+    """APScheduler's day_of_week field for a set of weekdays, runs of three or more as ranges."""
+    if len(days) == 7:
+        return "*"
+    runs: list[list[int]] = []
+    for day in sorted(days):
+        if runs and day == runs[-1][1] + 1:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    parts = [
+        f"{WEEKDAYS[a]}-{WEEKDAYS[b]}" if b - a >= 2 else ",".join(WEEKDAYS[a : b + 1]) for a, b in runs
+    ]
+    return ",".join(parts)
+
+
+_CRONTAB_DAYS = {"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
+_BAD_CRONTAB_DAY = 'I don\'t understand the crontab day of week "{}". Try e.g. "cron 30 8 * * 1-5".'
+
+
+def _crontab_day(token: str, field: str) -> int:
+    if token.isdigit() and int(token) <= 7:
+        return int(token)
+    if token in _CRONTAB_DAYS:
+        return _CRONTAB_DAYS[token]
+    raise GrammarError(_BAD_CRONTAB_DAY.format(field))
+
+
+def crontab_weekdays(field: str) -> str:
+    """Translate a crontab day-of-week field (0 or 7 = Sunday) into APScheduler's names.
+
+    APScheduler 3 counts 0 = Monday, and ``CronTrigger.from_crontab`` passes the numbers
+    through unchanged (its docstring admits the mismatch), so "1-5" would mean Tuesday to
+    Saturday there. Expanding the field into names keeps crontab's meaning.
+    """
+    if field in ("*", "?"):
+        return "*"
+    days: set[int] = set()
+    for part in field.lower().split(","):
+        match = re.fullmatch(r"(\*|\w+)(?:-(\w+))?(?:/(\d+))?", part)
+        if match is None:
+            raise GrammarError(_BAD_CRONTAB_DAY.format(field))
+        first, last, step = match.groups()
+        if first == "*":
+            low, high = 0, 6
+        else:
+            low = _crontab_day(first, field)
+            # "1/2" means "from Monday on, every other day", as in Vixie cron.
+            high = _crontab_day(last, field) if last else 7 if step else low
+        if high < low or step == "0":
+            raise GrammarError(_BAD_CRONTAB_DAY.format(field))
+        # crontab 0 and 7 are Sunday and 1 is Monday, so APScheduler's index is (n - 1) mod 7.
+        days.update((n - 1) % 7 for n in range(low, high + 1, int(step or 1)))
+    return render_weekdays(days)
+
+
+# --- Spec helpers --------------------------------------------------------------------------
+
+
+def _cron(at: time, *, day: str = "*", day_of_week: str = "*") -> dict[str, Any]:
+    return {
+        "type": "cron", "minute": str(at.minute), "hour": str(at.hour),
+        "day": day, "month": "*", "day_of_week": day_of_week,
+    }  # fmt: skip
+
+
+def _interval(seconds: int, start: datetime) -> dict[str, Any]:
+    if timedelta(seconds=seconds) < MIN_INTERVAL:
+        raise GrammarError(TOO_SHORT)
+    return {"type": "interval", "seconds": seconds, "start": start.astimezone(UTC).isoformat()}
+
+
+def _next_local(now: datetime, at: time, weekdays: set[int] | None = None) -> datetime:
+    """The first wall-clock ``at`` after ``now`` (aware, in the user's zone) on an allowed weekday."""
+    for offset in range(8):
+        day = now.date() + timedelta(days=offset)
+        candidate = datetime.combine(day, at, tzinfo=now.tzinfo)
+        if candidate > now and (weekdays is None or day.weekday() in weekdays):
+            return candidate
+    raise AssertionError("a weekday recurs within 8 days")
+
+
+def _repeat(now: datetime, count: float, unit: str, days: set[int] | None, at: time | None) -> dict[str, Any]:
+    """The spec for "every <count> <unit> [on <days>] [at <time>]"."""
+    if unit in _SECONDS:
+        if days:
+            raise GrammarError('I can\'t mix hours and weekdays yet. Try "every 2 hours" or "every monday at 9".')
+        return _interval(round(count * _SECONDS[unit]), now)
+    if count != int(count) or count < 1:
+        raise GrammarError(f'Please use a whole number of {unit}s, e.g. "every 2 {unit}s".')
+    count, at = int(count), at or DEFAULT_TIME
+    if unit == "month":
+        if count != 1 or days:
+            raise GrammarError(
+                'I can repeat monthly on one day of the month, e.g. "on the 1st of every month at 10:00".'
+            )
+        return _cron(at, day=str(now.day))
+    if unit == "day":
+        if days:
+            raise GrammarError('Try "every monday at 9" or "every weekday at 8:30".')
+        if count == 1:
+            return _cron(at)
+        return _interval(count * 86400, _next_local(now, at))
+    days = days or {now.weekday()}
+    if count == 1:
+        return _cron(at, day_of_week=render_weekdays(days))
+    if len(days) != 1:
+        raise GrammarError(f'Every {count} weeks works on one weekday only, e.g. "every 2 weeks on monday at 9".')
+    # Cron cannot count weeks, so anchor an interval on the first occurrence.
+    return _interval(count * 7 * 86400, _next_local(now, at, days))
+
+
+def _date(when: datetime) -> dict[str, Any]:
+    return {"type": "date", "run_at": when.astimezone(UTC).isoformat()}
+
+
+def _add_months(wall: datetime, months: int) -> datetime:
+    years, month0 = divmod(wall.month - 1 + months, 12)
+    year, month = wall.year + years, month0 + 1
+    return wall.replace(year=year, month=month, day=min(wall.day, calendar.monthrange(year, month)[1]))
+
+
+# --- A time of day next to a repeat: "every weekday at 8:30", "at 7pm every day" ---------
+
+_PART_TIMES = {"morning": time(8, 0), "afternoon": time(14, 0), "evening": time(18, 0), "night": time(21, 0)}
+_PART = r"(?P<part>morning|afternoon|evening|night)s?(?![a-z])"
+_AFTER = re.compile(rf"\s*,?\s*(?:(?:in\s+the\s+)?{_PART}\s*,?\s*)?", re.I)
+
+
+@dataclass(frozen=True)
+class _Near:
+    """A time of day (and/or a part of the day) found right next to a phrase."""
+
+    start: int
+    end: int
+    clock: re.Match[str] | None
+    part: str | None
+
+
+def _time_next_to(text: str, start: int, end: int) -> _Near | None:
+    """An "at 7pm" or "morning at 7" right after the phrase (preferred), or an "at 7pm" right before it."""
+    lead = _AFTER.match(text, end)
+    assert lead is not None  # every group in _AFTER is optional
+    clock = TIME_RE.match(text, lead.end())
+    if clock or lead["part"]:
+        begin = lead.start("part") if lead["part"] else clock.start()  # type: ignore[union-attr]
+        return _Near(begin, clock.end() if clock else lead.end("part"), clock, lead["part"])
+    for before in TIME_RE.finditer(text, 0, start):
+        if re.fullmatch(r"\s*,?\s*", text[before.end() : start]):
+            return _Near(before.start(), before.end(), before, None)
+    return None
+
+
+def _clock(near: _Near | None, part: str | None = None) -> time | None:
+    """The time of day ``near`` names; a part of the day sets the default and the half of the clock."""
+    part = (part or (near.part if near else None) or "").lower() or None
+    at = time_of_day(near.clock) if near is not None else None
+    if at is None:
+        return _PART_TIMES.get(part or "")
+    # "every evening at 7" means 19:00, "every night at 1" stays 01:00; "7am" or "07:00" are kept.
+    later = {"afternoon": 1, "evening": 1, "night": 6}.get(part or "")
+    if later and near is not None and near.clock is not None and not near.clock["ampm"] and later <= at.hour < 12:
+        at = at.replace(hour=at.hour + 12)
+    return at
+
+
+# --- Rules: each handler returns (spec, whether it used the time next to it), or None to skip -
+
+Result = tuple[dict[str, Any], bool]
+Handler = Callable[[re.Match[str], datetime, _Near | None], Result | None]
+
+
+def _crontab(match: re.Match[str], now: datetime, near: _Near | None) -> Result:
+    minute, hour, day, month, dow = match["fields"].split()
+    if day not in ("*", "?") and dow not in ("*", "?"):
+        # crontab fires when EITHER field matches, APScheduler only when both do.
+        raise GrammarError(
+            "A crontab line with both a day of the month and a day of the week means something "
+            'different here, so please use only one, e.g. "cron 30 8 * * 1-5".'
+        )
+    spec = {"type": "cron", "minute": minute, "hour": hour, "day": day.replace("?", "*"),
+            "month": month, "day_of_week": crontab_weekdays(dow)}  # fmt: skip
+    return spec, False
+
+
+def _short_crontab(match: re.Match[str], now: datetime, near: _Near | None) -> Result:
+    raise GrammarError('A crontab line has 5 fields (minute hour day month weekday), e.g. "cron 30 8 * * 1-5".')
+
+
+def _monthly(match: re.Match[str], now: datetime, near: _Near | None) -> Result:
+    day = "last" if match["last"] else str(int(match["dom"]))
+    if day != "last" and not 1 <= int(day) <= 31:
+        raise GrammarError(f'A month has no day {day}. Try e.g. "on the 1st of every month at 10:00".')
+    return _cron(_clock(near) or DEFAULT_TIME, day=day), True
+
+
+def _every_unit(match: re.Match[str], now: datetime, near: _Near | None) -> Result:
+    count = _amount(match["n"]) if match["n"] else 2 if match["other"] else 1
+    unit = _unit(match["unit"])
+    days = weekday_set(match["days"]) if match["days"] else None
+    uses_time = unit not in _SECONDS
+    return _repeat(now, count, unit, days, _clock(near) if uses_time else None), uses_time
+
+
+def _every_days(match: re.Match[str], now: datetime, near: _Near | None) -> Result:
+    days = weekday_set(match["days"])
+    if match.groupdict().get("other"):
+        return _repeat(now, 2, "week", days, _clock(near)), True
+    return _cron(_clock(near) or DEFAULT_TIME, day_of_week=render_weekdays(days)), True
+
+
+def _every_part(match: re.Match[str], now: datetime, near: _Near | None) -> Result:
+    return _cron(_clock(near, match["part"]) or DEFAULT_TIME), True
+
+
+_ADVERBS = {"hourly": (1, "hour"), "daily": (1, "day"), "weekly": (1, "week"),
+            "fortnightly": (2, "week"), "monthly": (1, "month")}  # fmt: skip
+
+
+def _adverb(match: re.Match[str], now: datetime, near: _Near | None) -> Result | None:
+    # "daily" is a repeat in "stretch daily" or "daily at 7", but not in "the daily standup".
+    before, after = match.string[: match.start()], match.string[match.end() :]
+    alone = re.match(r"\s*(?:$|[,.;:!?]|(?:at|on|in|@|remind|to|from)\b)", after, re.I) or re.fullmatch(
+        r"\s*(?:(?:hey|ok|please|remind me)\b[\s,]*)*", before, re.I
+    )
+    if not alone:
+        return None
+    count, unit = _ADVERBS[match["word"].lower()]
+    uses_time = unit not in _SECONDS
+    return _repeat(now, count, unit, None, _clock(near) if uses_time else None), uses_time
+
+
+def _relative(match: re.Match[str], now: datetime, near: _Near | None) -> Result:
+    seconds, days, months = 0.0, 0.0, 0.0
+    for part in _COMPONENT_RE.finditer(match["dur"]):
+        amount, unit = _amount(part["amount"]) + (0.5 if part["half"] else 0), _unit(part["unit"])
+        if unit in _SECONDS:
+            seconds += amount * _SECONDS[unit]
+        elif unit == "month":
+            months += amount
+        else:
+            days += amount * (7 if unit == "week" else 1)
+    if months != int(months):
+        raise GrammarError('Please use whole months, e.g. "in 2 months", or weeks: "in 6 weeks".')
+    if seconds == days == months == 0:
+        raise GrammarError('That is right now. Give me a time in the future, e.g. "in 10 minutes".')
+    # Days and months move the wall clock (the same time in 3 days, even across a DST change);
+    # hours and minutes are elapsed time.
+    wall = _add_months(now.replace(tzinfo=None) + timedelta(days=days), int(months))
+    at = _clock(near) if not seconds else None
+    if at is not None:
+        wall = datetime.combine(wall.date(), at)
+    return _date(wall.replace(tzinfo=now.tzinfo) + timedelta(seconds=seconds)), at is not None
+
+
+_EVERY = r"\b(?:every|each)\s+"
+_OF_EVERY_MONTH = r"(?:\s+(?:day\s+)?of\s+(?:the|every|each)\s+month)"
+_QUOTE = "[`'\"]?"
+
+
+def _rule(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.I)
+
+
+# Tried in order; the first rule that matches anywhere in the message wins. Monthly rules come
+# before "every <unit>" so that "every month on the 15th" keeps its day.
+_RULES: list[tuple[re.Pattern[str], Handler]] = [
+    # "cron 30 8 * * 1-5", and a line with too few fields
+    (_rule(rf"\bcron\s*:?\s+{_QUOTE}(?P<fields>\S+\s+\S+\s+\S+\s+\S+\s+[^\s`'\"]+){_QUOTE}"), _crontab),
+    (_rule(rf"\bcron\s*:?\s+{_QUOTE}[\d*]\S*(?:\s+[\d*]\S*)*"), _short_crontab),
+    # "on the 1st of every month", "every month on the 15th", "every 15th", "every last day of the month"
+    (_rule(rf"(?:\bon\s+)?\bthe\s+{_DOM}\s+(?:of\s+)?(?:every|each)\s+month\b"), _monthly),
+    (_rule(rf"(?:{_EVERY}month|\bmonthly)\s*,?\s+(?:on\s+)?the\s+{_DOM}(?:\s+of\s+the\s+month)?"), _monthly),
+    (_rule(rf"{_EVERY}(?:(?P<dom>\d{{1,2}})(?:st|nd|rd|th)(?!\s+{_DAY})|(?P<last>last)\s+day){_OF_EVERY_MONTH}?"), _monthly),
+    # "every weekday", "every monday and friday", "every other friday", "every morning"
+    (_rule(rf"{_EVERY}(?:(?P<other>other|second)\s+)?(?P<days>weekdays?|weekends?(?:\s+days?)?|{_DAYS})"), _every_days),
+    (_rule(rf"{_EVERY}(?:day\s+(?:in\s+the\s+)?)?{_PART}"), _every_part),
+    # "every 2 hours", "every day", "every other week on monday"
+    (_rule(rf"{_EVERY}(?:(?P<n>{_AMOUNT})|(?P<other>other|second)\s+)?(?P<unit>{_UNIT})(?:\s+on\s+(?P<days>{_DAYS}))?"), _every_unit),
+    # "on weekdays", "on mondays and thursdays", "daily", "hourly"
+    (_rule(rf"\bon\s+(?P<days>(?:weekdays|weekends|{_PLURAL_DAY})(?:{_JOIN}{_DAY})*)"), _every_days),
+    (_rule(r"\b(?P<word>hourly|daily|weekly|fortnightly|monthly)\b"), _adverb),
+    # "in 10 minutes", "in an hour and a half", "10 minutes from now"
+    (_rule(rf"\b(?:in|after|within)\s+(?P<dur>{_DURATION})(?:\s+from\s+now)?"), _relative),
+    (_rule(rf"(?<![\w.])(?P<dur>{_DURATION})\s+from\s+now"), _relative),
+]  # fmt: skip
+
+
+def find(text: str, now: datetime) -> Found | None:
+    """Find the first phrase this grammar knows in ``text`` and build its spec.
+
+    Args:
+        text: the message, with runs of whitespace collapsed.
+        now: the current time, aware and in the user's zone.
+
+    Returns:
+        The phrase's span with its spec or a user-facing error, or None if no rule matched.
+    """
+    for pattern, handler in _RULES:
+        for match in pattern.finditer(text):
+            near = _time_next_to(text, match.start(), match.end())
+            try:
+                result = handler(match, now, near)
+            except GrammarError as exc:
+                return Found((_span(match, near),), spec=None, error=str(exc))
+            if result is not None:
+                spec, used_near = result
+                return Found((_span(match, near if used_near else None),), spec=spec)
+    return None
+
+
+def _span(match: re.Match[str], near: _Near | None) -> tuple[int, int]:
+    if near is None:
+        return match.start(), match.end()
+    return min(match.start(), near.start), max(match.end(), near.end)

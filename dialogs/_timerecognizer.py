@@ -1,0 +1,203 @@
+"""One-off dates via Microsoft's recognizers-text-date-time ("next friday at 5pm").
+
+The recognizer resolves phrases against a naive wall-clock reference and often returns
+several readings ("at 9" is 09:00 or 21:00; "December 3rd" this year or last). This module
+picks the first reading still ahead of ``now`` and returns it as a "date" spec, together with
+where in the message the phrase stood, so the caller can cut it out of the reminder text.
+Repeats and relative times are handled before this, by ``dialogs._timegrammar``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from recognizers_date_time import recognize_datetime
+from recognizers_text import Culture
+
+from dialogs._timegrammar import DEFAULT_TIME, TIME_RE, Found, time_of_day
+
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+                "September", "October", "November", "December")  # fmt: skip
+
+# Preferred first: an exact date and time, then a time (today or tomorrow), a date (at the
+# default time), and last a part of day ("tomorrow morning") whose start is used. Durations
+# ("a second") and bare month names ("the May report") are too often part of the reminder text.
+_USABLE = ("datetime", "time", "date", "datetimerange", "timerange", "set")
+_UNSUPPORTED_REPEAT = (
+    'I can\'t set up that kind of repeat yet. Try "every day at 7", "every monday at 9", '
+    '"every 2 hours" or "on the 1st of every month at 10:00".'
+)
+
+Span = tuple[int, int]
+
+
+class _Impossible(ValueError):
+    """A date that does not exist ("February 30th"); carries where it was found."""
+
+    def __init__(self, message: str, span: Span) -> None:
+        super().__init__(message)
+        self.span = span
+
+
+def recognize(message: str, now: datetime) -> Found | None:
+    """Find a one-off date or time in ``message``.
+
+    Args:
+        message: the message, with runs of whitespace collapsed.
+        now: the current time, aware and in the user's zone.
+
+    Returns:
+        The phrase's spans with a "date" spec (possibly in the past, for the caller to refuse)
+        or a user-facing error, or None if the message holds no usable time.
+    """
+    # The recognizer reads "at 25:00" as 5:00; refuse such times before it gets the chance.
+    for clock in TIME_RE.finditer(message):
+        try:
+            time_of_day(clock)
+        except ValueError as exc:
+            return Found((clock.span(),), spec=None, error=str(exc))
+    results = recognize_datetime(message, Culture.English, reference=now.replace(tzinfo=None))
+    by_kind: dict[str, list[Any]] = {kind: [] for kind in _USABLE}
+    for result in results:
+        kind = result.type_name.rsplit(".", 1)[-1]
+        if kind in by_kind and result.resolution and result.resolution.get("values"):
+            by_kind[kind].append(result)
+    # A repeat the grammar did not understand ("every year on 5 may") must not quietly become
+    # a one-off; but "the weekly report" is also a "set", so only "every"/"each" ones count.
+    # All the recognized parts ("5 may" too) belong to the refused time, not to the reminder text.
+    if any(re.match(r"(?:every|each)\b", result.text, re.I) for result in by_kind["set"]):
+        spans = tuple(_span(result) for results in by_kind.values() for result in results)
+        return Found(spans, spec=None, error=_UNSUPPORTED_REPEAT)
+    try:
+        picked = _pick(by_kind, now)
+    except _Impossible as exc:
+        return Found((exc.span,), spec=None, error=str(exc))
+    if picked is None:
+        return _fallback_time(message, now)
+    spans, moments = picked
+    return Found(spans, spec=_first_ahead(moments, now))
+
+
+def _span(result: Any) -> Span:
+    return result.start, result.end + 1  # the recognizer's ``end`` is inclusive
+
+
+def _pick(by_kind: dict[str, list[Any]], now: datetime) -> tuple[tuple[Span, ...], list[datetime]] | None:
+    """The recognized phrase to use, and its candidate wall-clock times in the recognizer's order."""
+    if by_kind["datetime"]:
+        result = by_kind["datetime"][0]
+        return (_span(result),), _datetimes(result, now)
+    if by_kind["time"]:
+        time_result = by_kind["time"][0]
+        times = _times(time_result)
+        if by_kind["date"]:
+            # "remind me tomorrow to call Anna at 9am": the date and the time stand apart.
+            date_result = by_kind["date"][0]
+            moments = [datetime.combine(d, t) for d in _dates(date_result, now) for t in times]
+            return (_span(date_result), _span(time_result)), moments
+        return (_span(time_result),), _today_or_tomorrow(times, now)
+    if by_kind["date"]:
+        result = by_kind["date"][0]
+        return (_span(result),), [datetime.combine(d, DEFAULT_TIME) for d in _dates(result, now)]
+    for kind in ("datetimerange", "timerange"):
+        if by_kind[kind]:
+            result = by_kind[kind][0]
+            return (_span(result),), _range_starts(result, now)
+    return None
+
+
+def _today_or_tomorrow(times: list[time], now: datetime) -> list[datetime]:
+    # A time without a day means its next occurrence: "at 3am" said at noon is tomorrow's 3am.
+    return [datetime.combine(now.date() + timedelta(days=n), t) for n in (0, 1) for t in times]
+
+
+def _first_ahead(moments: list[datetime], now: datetime) -> dict[str, Any] | None:
+    """A date spec for the first candidate still ahead of ``now``.
+
+    The recognizer lists readings in order (for "at 9": 09:00 before 21:00; for "December 3rd":
+    last year before this year), so the first future one is the natural reading. When none is
+    ahead, the first is kept so that the caller reports it as being in the past.
+    """
+    if not moments:
+        return None
+    aware = [moment.replace(tzinfo=now.tzinfo) for moment in moments]
+    chosen = next((moment for moment in aware if moment > now), aware[0])
+    return {"type": "date", "run_at": chosen.astimezone(UTC).isoformat()}
+
+
+_TIMEX_DATE = re.compile(r"(XXXX|\d{4})-(\d{2})-(\d{2})")
+
+
+def _values(result: Any) -> list[dict[str, str]]:
+    return result.resolution["values"]
+
+
+def _datetimes(result: Any, now: datetime) -> list[datetime]:
+    moments = []
+    for value in _values(result):
+        if value.get("value", "not resolved") != "not resolved":
+            moments.append(datetime.fromisoformat(value["value"]))
+            continue
+        clock = re.search(r"T(\d{2})(?::(\d{2}))?", value.get("timex", ""))
+        at = time(int(clock[1]), int(clock[2] or 0)) if clock else DEFAULT_TIME
+        moments.extend(datetime.combine(d, at) for d in _timex_dates(value, result, now))
+    return moments
+
+
+def _dates(result: Any, now: datetime) -> list[date]:
+    dates: list[date] = []
+    for value in _values(result):
+        if value.get("value", "not resolved") != "not resolved":
+            dates.append(date.fromisoformat(value["value"][:10]))
+        else:
+            dates.extend(_timex_dates(value, result, now))
+    return dates
+
+
+def _timex_dates(value: dict[str, str], result: Any, now: datetime) -> list[date]:
+    """Resolve what the recognizer gave up on: a leap day ("February 29th"), or an impossible date."""
+    match = _TIMEX_DATE.match(value.get("timex", ""))
+    if match is None:
+        return []
+    year, month, day = match.groups()
+    month_no, day_no = int(month), int(day)
+    # A leap day without a year is next possible within eight years.
+    years = [int(year)] if year != "XXXX" else range(now.year, now.year + 9)
+    for candidate in years:
+        try:
+            return [date(candidate, month_no, day_no)]
+        except ValueError:
+            continue
+    name = _MONTH_NAMES[month_no - 1] if 1 <= month_no <= 12 else f"month {month_no}"
+    message = f'{name} {day_no} doesn\'t exist. Please check the date, e.g. "on December 3rd at 9am".'
+    raise _Impossible(message, _span(result))
+
+
+def _times(result: Any) -> list[time]:
+    return [time.fromisoformat(v["value"]) for v in _values(result) if v.get("value", "").count(":") == 2]
+
+
+def _range_starts(result: Any, now: datetime) -> list[datetime]:
+    starts = []
+    for value in _values(result):
+        start = value.get("start", "")
+        if len(start) == 8:  # a time range ("in the evening"): today, else tomorrow
+            starts += [datetime.combine(now.date() + timedelta(days=n), time.fromisoformat(start)) for n in (0, 1)]
+        elif start:
+            starts.append(datetime.fromisoformat(start))
+    return starts
+
+
+def _fallback_time(message: str, now: datetime) -> Found | None:
+    """Times the recognizer leaves unresolved, such as "at 0:30"."""
+    match = TIME_RE.search(message)
+    if match is None:
+        return None
+    try:
+        at = time_of_day(match)
+    except ValueError as exc:
+        return Found((match.span(),), spec=None, error=str(exc))
+    assert at is not None  # TIME_RE matched, so there is a time
+    return Found((match.span(),), spec=_first_ahead(_today_or_tomorrow([at], now), now))
