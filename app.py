@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
+import jwt
 from aiohttp import web
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.integration.aiohttp import (
@@ -56,6 +57,7 @@ class Settings:
     max_body_bytes: int = 256 * 1024
     scheduler_resync_seconds: float = 30.0
     delivery_lease_seconds: float = 120.0
+    send_timeout_seconds: float = 20.0
     migrate_on_start: bool = True
 
 
@@ -75,7 +77,7 @@ def _int(name: str, default: int, minimum: int = 1) -> int:
 def settings_from_env() -> Settings:
     """Read the settings from the environment; ``.env`` is loaded first if present."""
     database_url = database_url_from_env()  # loads .env
-    return Settings(
+    settings = Settings(
         APP_ID=os.environ.get("MicrosoftAppId", ""),
         APP_PASSWORD=os.environ.get("MicrosoftAppPassword", ""),
         APP_TYPE=os.environ.get("MicrosoftAppType", "MultiTenant") or "MultiTenant",
@@ -86,8 +88,12 @@ def settings_from_env() -> Settings:
         max_reminders_per_user=_int("MAX_REMINDERS_PER_USER", 100),
         max_body_bytes=_int("MAX_BODY_BYTES", 256 * 1024),
         scheduler_resync_seconds=float(_int("SCHEDULER_RESYNC_SECONDS", 30)),
-        delivery_lease_seconds=float(_int("DELIVERY_LEASE_SECONDS", 120)),
+        delivery_lease_seconds=float(_int("DELIVERY_LEASE_SECONDS", 120, minimum=40)),
+        send_timeout_seconds=float(_int("SEND_TIMEOUT_SECONDS", 20)),
     )
+    if settings.delivery_lease_seconds < 2 * settings.send_timeout_seconds:
+        raise SystemExit("DELIVERY_LEASE_SECONDS must be at least twice SEND_TIMEOUT_SECONDS")
+    return settings
 
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -131,6 +137,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         deliverer=Deliverer(adapter, settings.APP_ID),
         resync_seconds=settings.scheduler_resync_seconds,
         lease_seconds=settings.delivery_lease_seconds,
+        send_timeout=settings.send_timeout_seconds,
     )
     reminders = Reminders(
         sessionmaker=sessionmaker, on_due=scheduler.poke, max_live=settings.max_reminders_per_user
@@ -160,6 +167,30 @@ def _error(status: HTTPStatus, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+# Longest identifiers stored (see models/tables.py); longer ones can't be a real channel's.
+_ID_LIMITS = {"channelId": 64, "from.id": 256, "conversation.id": 512, "serviceUrl": 1024}
+
+
+def _activity_problem(activity: Activity) -> str | None:
+    """Why an inbound activity can't be processed, or None when it can."""
+    if activity.conversation is None or not activity.conversation.id or not activity.service_url:
+        return "activity needs conversation.id and serviceUrl"
+    values = {
+        "channelId": activity.channel_id,
+        "from.id": activity.from_property.id if activity.from_property else None,
+        "conversation.id": activity.conversation.id,
+        "serviceUrl": activity.service_url,
+    }
+    for name, value in values.items():
+        if value is None:
+            continue
+        if not isinstance(value, str) or len(value) > _ID_LIMITS[name] or "\x00" in value:
+            return f"{name} must be a string of at most {_ID_LIMITS[name]} characters"
+    if not activity.service_url.startswith(("http://", "https://")):
+        return "serviceUrl must be an http(s) URL"
+    return None
+
+
 async def messages(request: web.Request) -> web.Response:
     """``POST /api/messages``: one inbound activity from a channel or the Emulator."""
     if request.content_type != "application/json":
@@ -178,15 +209,17 @@ async def messages(request: web.Request) -> web.Response:
         activity = Activity().deserialize(payload)
     except Exception:
         return _error(HTTPStatus.BAD_REQUEST, "body is not a valid activity")
-    if activity.conversation is None or not activity.conversation.id or not activity.service_url:
-        return _error(HTTPStatus.BAD_REQUEST, "activity needs conversation.id and serviceUrl")
+    problem = _activity_problem(activity)
+    if problem:
+        return _error(HTTPStatus.BAD_REQUEST, problem)
     adapter = request.app[ADAPTER]
     bot = request.app[BOT]
     try:
         response = await adapter.process_activity(
             request.headers.get("Authorization", ""), activity, bot.on_turn
         )
-    except PermissionError:
+    except (PermissionError, jwt.PyJWTError):
+        # A missing, malformed or wrongly signed token: the SDK raises either kind.
         return _error(HTTPStatus.UNAUTHORIZED, "unauthorized")
     if response:
         return web.json_response(data=response.body, status=response.status)

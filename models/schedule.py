@@ -75,7 +75,9 @@ def is_recurring(spec: dict[str, Any]) -> bool:
     return spec.get("type") in ("interval", "cron")
 
 
-def next_fire_time(spec: dict[str, Any], tz: str, *, after: datetime) -> datetime | None:
+def next_fire_time(
+    spec: dict[str, Any], tz: str, *, after: datetime, previous: datetime | None = None
+) -> datetime | None:
     """Return the first occurrence strictly after ``after``, in UTC, or None when there is none.
 
     Occurrences missed while the bot was down are skipped, not replayed: interval schedules
@@ -85,6 +87,9 @@ def next_fire_time(spec: dict[str, Any], tz: str, *, after: datetime) -> datetim
         spec: the stored schedule spec.
         tz: the reminder's IANA time zone.
         after: occurrences at or before this instant are skipped.
+        previous: the occurrence that just fired, if any. When the clocks go back, a
+            wall-clock time happens twice; the repeat of ``previous`` is skipped so a daily
+            02:30 reminder fires once that night, not twice.
     """
     trigger = build_trigger(spec, tz)
     if spec["type"] == "date":
@@ -92,7 +97,16 @@ def next_fire_time(spec: dict[str, Any], tz: str, *, after: datetime) -> datetim
         return run_at if run_at > after else None
     # APScheduler returns the first fire time >= now; probe 1 µs later to make it strict.
     fire = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
+    if fire is not None and previous is not None and spec["type"] == "cron":
+        zone = ZoneInfo(tz)
+        if _wall_clock(fire, zone) == _wall_clock(previous, zone):
+            # Step in UTC: wall-clock arithmetic inside the repeated hour would step back.
+            fire = trigger.get_next_fire_time(None, fire.astimezone(UTC) + timedelta(microseconds=1))
     return fire.astimezone(UTC) if fire is not None else None
+
+
+def _wall_clock(moment: datetime, zone: ZoneInfo) -> datetime:
+    return moment.astimezone(zone).replace(tzinfo=None, fold=0)
 
 
 def first_fire_time(spec: dict[str, Any], tz: str, *, now: datetime) -> datetime | None:

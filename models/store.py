@@ -6,10 +6,10 @@ commits, so a caller's steps land together or not at all.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.tables import Conversation, Occurrence, Reminder, User, utcnow
 
 LIVE_STATES = ("active", "paused")
+
+
+def clean_text(value: str | None, limit: int) -> str | None:
+    """Channel-supplied text made storable: no NUL (PostgreSQL refuses it), at most ``limit`` chars."""
+    if value is None:
+        return None
+    return value.replace("\x00", "")[:limit]
 
 
 class ReminderLimitReached(Exception):
@@ -48,9 +55,9 @@ async def upsert_user(
     values: dict[str, Any] = {"channel_id": channel_id, "user_id": user_id, "updated_at": now}
     refresh: dict[str, Any] = {"updated_at": now}
     if name:
-        values["name"] = refresh["name"] = name[:256]
+        values["name"] = refresh["name"] = clean_text(name, 256)
     if aad_object_id:
-        values["aad_object_id"] = refresh["aad_object_id"] = aad_object_id[:64]
+        values["aad_object_id"] = refresh["aad_object_id"] = clean_text(aad_object_id, 64)
     stmt = dialect_insert(session, User).values(created_at=now, **values)
     stmt = stmt.on_conflict_do_update(index_elements=["channel_id", "user_id"], set_=refresh)
     await session.execute(stmt)
@@ -219,14 +226,24 @@ async def acknowledge_latest_occurrence(
 
 
 async def earliest_due_time(session: AsyncSession) -> datetime | None:
-    """When the next active reminder is due (an index-only lookup), or None."""
-    return (
+    """When the scheduler must next look: the earliest active reminder or pending retry.
+
+    Two index lookups (``ix_reminders_due``, ``ix_occurrences_status``), however many rows.
+    """
+    reminder = (
         await session.execute(
             select(func.min(Reminder.next_run_at)).where(
                 Reminder.state == "active", Reminder.next_run_at.is_not(None)
             )
         )
     ).scalar_one()
+    retry = (
+        await session.execute(
+            select(func.min(Occurrence.next_attempt_at)).where(Occurrence.status == "pending")
+        )
+    ).scalar_one()
+    candidates = [moment for moment in (reminder, retry) if moment is not None]
+    return min(candidates) if candidates else None
 
 
 async def lock_due_reminders(
@@ -254,48 +271,60 @@ async def lock_due_reminders(
     return [(reminder, conversation) for reminder, conversation in rows.tuples()]
 
 
-async def stale_sending_occurrences(
-    session: AsyncSession, *, older_than: datetime, limit: int
-) -> list[tuple[Occurrence, Reminder, Conversation]]:
-    """Occurrences claimed for sending whose claimer never recorded an outcome (it died)."""
+async def lock_occurrences_to_send(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    abandoned_before: datetime,
+    exclude: set[int],
+    limit: int,
+) -> list[tuple[Occurrence, Conversation]]:
+    """Lock occurrences that need a (new) send attempt, with their conversations.
+
+    Those are retries whose ``next_attempt_at`` has come, and sends abandoned by a process
+    that died mid-delivery (``sending`` and claimed before ``abandoned_before``). Ids in
+    ``exclude`` are in flight in this process and are left alone.
+    """
+    due_retry = and_(Occurrence.status == "pending", Occurrence.next_attempt_at <= now)
+    abandoned = and_(Occurrence.status == "sending", Occurrence.claimed_at < abandoned_before)
     stmt = (
-        select(Occurrence, Reminder, Conversation)
-        .join(Reminder, Reminder.id == Occurrence.reminder_id)
-        .join(Conversation, Conversation.id == Reminder.conversation_pk)
-        .where(Occurrence.status == "sending", Occurrence.claimed_at < older_than)
-        .order_by(Occurrence.claimed_at)
+        select(Occurrence, Conversation)
+        .join(Conversation, Conversation.id == Occurrence.conversation_pk)
+        .where(or_(due_retry, abandoned))
+        .order_by(Occurrence.id)
         .limit(limit)
     )
+    if exclude:
+        stmt = stmt.where(Occurrence.id.not_in(exclude))
     if _is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True, of=Occurrence)
     rows = await session.execute(stmt.execution_options(populate_existing=True))
-    return [tuple(row) for row in rows.tuples()]
+    return [(occurrence, conversation) for occurrence, conversation in rows.tuples()]
 
 
 async def record_outcome(
     session: AsyncSession,
     *,
     occurrence_id: int,
-    sent: bool,
+    status: str,
     now: datetime,
+    attempts: int,
+    next_attempt_at: datetime | None,
     http_status: int | None,
     error: str | None,
 ) -> None:
-    """Record how a delivery attempt ended."""
+    """Record how a delivery attempt ended: ``sent``, ``failed``, or ``pending`` a retry."""
     values: dict[str, Any] = {
-        "status": "sent" if sent else "failed",
-        "attempts": Occurrence.attempts + 1,
+        "status": status,
+        "attempts": attempts,
+        "next_attempt_at": next_attempt_at,
         "http_status": http_status,
         "last_error": error[:2000] if error else None,
     }
-    if sent:
+    if status == "sent":
         values["sent_at"] = now
     await session.execute(
         update(Occurrence)
-        .where(and_(Occurrence.id == occurrence_id, Occurrence.status == "sending"))
+        .where(Occurrence.id == occurrence_id, Occurrence.status == "sending")
         .values(**values)
     )
-
-
-def lease_cutoff(now: datetime, lease_seconds: float) -> datetime:
-    return now - timedelta(seconds=lease_seconds)

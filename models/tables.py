@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     ForeignKey,
     Index,
@@ -92,25 +93,36 @@ class Reminder(Base):
 
 
 class Occurrence(Base):
-    """One due occurrence of a reminder and what became of its delivery.
+    """One message due to go out (a reminder's occurrence, later an alert's firing) and the
+    record of its delivery: the outbox row.
 
     The unique (reminder, due time) pair makes a second claim of the same occurrence fail,
-    so an occurrence is recorded, and sent, once.
+    so an occurrence is recorded, and sent, once. ``payload`` is the serialised activity, so
+    a retry or a take-over after a crash sends exactly what was claimed.
     """
 
     __tablename__ = "occurrences"
     __table_args__ = (
         UniqueConstraint("reminder_id", "due_at"),
-        Index("ix_occurrences_status", "status", "claimed_at"),
+        Index("ix_occurrences_status", "status", "next_attempt_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    reminder_id: Mapped[int] = mapped_column(ForeignKey("reminders.id", ondelete="CASCADE"))
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    # reminder (later: alert, notify)
+    kind: Mapped[str] = mapped_column(String(16), default="reminder")
+    reminder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reminders.id", ondelete="CASCADE"), index=True
+    )
+    conversation_pk: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # sending | sent | failed
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # pending (waiting for next_attempt_at) | sending | sent | failed
     status: Mapped[str] = mapped_column(String(16), default="sending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     http_status: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)

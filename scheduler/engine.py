@@ -2,15 +2,17 @@
 
 The database is the source of truth; the scheduler only decides *when* to look. It never
 holds one in-memory job per reminder. Instead it keeps a single "wake" job, a
-``DateTrigger`` at the earliest ``next_run_at`` of any active reminder, plus a periodic
-"resync" job that re-reads that time (other instances may have added reminders) and
-re-sends occurrences whose sender died mid-delivery. Because the wake job is set to the
-exact due time, reminders fire on time rather than on a polling tick.
+``DateTrigger`` at the earliest time anything is due (an active reminder's ``next_run_at``
+or a retry's ``next_attempt_at``), plus a periodic "resync" job that re-reads that time
+(other instances may have added reminders; a failed pass needs re-arming) and takes over
+sends abandoned by a dead process. Because the wake job is set to the exact due time,
+reminders fire on time rather than on a polling tick.
 
 A pass claims due reminders in batches. Claiming records an ``Occurrence`` (status
-"sending") and advances the reminder to its next occurrence in one transaction, so a
-restart never sends the same occurrence twice and never skips one; the send's outcome is
-recorded afterwards.
+"sending", with the message as its payload) and advances the reminder to its next
+occurrence in one transaction, so a restart never sends the same occurrence twice and
+never skips one. The :class:`~scheduler.outbox.Outbox` then sends it and records the
+outcome.
 """
 
 from __future__ import annotations
@@ -18,28 +20,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from models.schedule import ScheduleError, is_recurring, next_fire_time
-from models.store import (
-    earliest_due_time,
-    lease_cutoff,
-    lock_due_reminders,
-    record_outcome,
-    stale_sending_occurrences,
-)
+from models.store import earliest_due_time, lock_due_reminders
 from models.tables import Occurrence
 from scheduler.delivery import Deliverer
 from scheduler.messages import reminder_activity
+from scheduler.outbox import Outbox, RetryPolicy, Send
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +42,6 @@ Clock = Callable[[], datetime]
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class _Send:
-    occurrence_id: int
-    reminder_id: int
-    conversation_id: str
-    reference: dict[str, Any]
-    activity: Activity
 
 
 class ReminderScheduler:
@@ -71,6 +56,8 @@ class ReminderScheduler:
         resync_seconds: how often the earliest due time is re-read from the database.
         lease_seconds: after this long an occurrence still "sending" is taken as abandoned
             by a dead process and sent again.
+        send_timeout: seconds one send may take.
+        retry: how failed sends are retried.
     """
 
     WAKE_JOB = "nudge-wake"
@@ -86,40 +73,53 @@ class ReminderScheduler:
         concurrency: int = 32,
         resync_seconds: float = 30.0,
         lease_seconds: float = 120.0,
+        send_timeout: float = 20.0,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
-        self._deliverer = deliverer
         self._clock = clock
         self._batch_size = batch_size
-        self._semaphore = asyncio.Semaphore(concurrency)
         self._resync_seconds = resync_seconds
-        self._lease_seconds = lease_seconds
+        self.outbox = Outbox(
+            sessionmaker=sessionmaker,
+            deliverer=deliverer,
+            clock=clock,
+            on_retry=self.poke,
+            concurrency=concurrency,
+            send_timeout=send_timeout,
+            lease_seconds=lease_seconds,
+            retry=retry,
+        )
         self._scheduler: AsyncIOScheduler | None = None
         self._wake_at: datetime | None = None
         self._pass_running = False
         self._repass = False
         self._stopping = False
-        # Passes and sends in flight, so that shutdown can wait for them to be recorded.
+        # Passes and resyncs in flight, so that shutdown can let them finish.
         self._tasks: set[asyncio.Task] = set()
 
     @property
     def running(self) -> bool:
-        return self._scheduler is not None and self._scheduler.running
+        return self._scheduler is not None and self._scheduler.running and not self._stopping
 
     @property
     def wake_at(self) -> datetime | None:
         """When the scheduler next looks for due reminders."""
         return self._wake_at
 
+    def job_ids(self) -> list[str]:
+        """The ids of the jobs APScheduler holds (two, however many reminders are stored)."""
+        return [job.id for job in self._scheduler.get_jobs()] if self._scheduler else []
+
     async def start(self) -> None:
         """Start the loop; must be called from inside the running event loop."""
         self._scheduler = AsyncIOScheduler(timezone=UTC, event_loop=asyncio.get_running_loop())
         self._scheduler.add_listener(self._on_job_error, EVENT_JOB_ERROR)
         self._scheduler.start()
-        # The first resync runs at once: it re-sends abandoned occurrences and sets the
-        # wake job to the earliest due reminder, which catches up on anything missed.
+        # The first resync runs at once: it takes over abandoned sends and sets the wake
+        # job to the earliest due reminder, which catches up on anything missed.
         self._scheduler.add_job(
-            self._resync,
+            self.resync,
             IntervalTrigger(seconds=self._resync_seconds, timezone=UTC),
             id=self.RESYNC_JOB,
             next_run_time=self._clock(),
@@ -130,21 +130,26 @@ class ReminderScheduler:
         logger.info("reminder scheduler started")
 
     async def shutdown(self, timeout: float = 10.0) -> None:
-        """Stop firing and wait up to ``timeout`` seconds for sends in flight to be recorded."""
+        """Stop claiming, let passes and sends in flight finish (up to ``timeout`` s), then stop.
+
+        APScheduler's shutdown cancels the job tasks still running, so it comes last: a
+        cancelled send would leave its row "sending" and be sent again after a restart.
+        """
         self._stopping = True
         if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+            self._scheduler.pause()
         current = asyncio.current_task()
         busy = {task for task in self._tasks if task is not current}
         if busy:
-            _, pending = await asyncio.wait(busy, timeout=timeout)
-            if pending:
-                logger.warning("%d scheduler tasks still running at shutdown", len(pending))
+            await asyncio.wait(busy, timeout=timeout)
+        await self.outbox.drain(timeout)
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
         logger.info("reminder scheduler stopped")
 
     def poke(self, due_at: datetime) -> None:
-        """Tell the scheduler a reminder is now due at ``due_at`` (new, resumed, snoozed)."""
-        if self._scheduler is None or not self._scheduler.running:
+        """Tell the scheduler something is now due at ``due_at`` (new, resumed, snoozed, retry)."""
+        if self._scheduler is None or not self._scheduler.running or self._stopping:
             return
         if self._pass_running:
             # The pass re-reads the earliest due time before it sleeps.
@@ -156,10 +161,6 @@ class ReminderScheduler:
             or self._scheduler.get_job(self.WAKE_JOB) is None
         ):
             self._set_wake(due_at)
-
-    def job_ids(self) -> list[str]:
-        """The ids of the jobs APScheduler holds (two, however many reminders are stored)."""
-        return [job.id for job in self._scheduler.get_jobs()] if self._scheduler else []
 
     def _set_wake(self, when: datetime | None) -> None:
         self._wake_at = when
@@ -191,18 +192,19 @@ class ReminderScheduler:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _resync(self) -> None:
+    async def resync(self) -> None:
+        """Take over abandoned sends and re-arm the wake job from the database."""
         if self._stopping:
             return
         self._track()
-        await self._resend_abandoned()
+        self.outbox.dispatch(await self.outbox.claim_resends(self._clock(), self._batch_size))
         async with self._sessionmaker() as session:
             earliest = await earliest_due_time(session)
         if earliest is not None:
             self.poke(earliest)
 
     async def run_due(self) -> None:
-        """Claim and send every due reminder, then sleep until the next one is due."""
+        """Claim and start sending everything due, then sleep until the next due time."""
         if self._stopping:
             return
         if self._pass_running:
@@ -213,11 +215,13 @@ class ReminderScheduler:
         try:
             while not self._stopping:
                 self._repass = False
-                batch = await self._claim_batch(self._clock())
-                if batch:
-                    await asyncio.gather(*(self._spawn(send) for send in batch))
-                    if len(batch) == self._batch_size:
-                        continue
+                await self.outbox.wait_for_room()
+                now = self._clock()
+                claimed = await self._claim_reminders(now)
+                claimed += await self.outbox.claim_resends(now, self._batch_size)
+                self.outbox.dispatch(claimed)
+                if len(claimed) >= self._batch_size:
+                    continue
                 async with self._sessionmaker() as session:
                     earliest = await earliest_due_time(session)
                 if self._repass or (earliest is not None and earliest <= self._clock()):
@@ -228,104 +232,55 @@ class ReminderScheduler:
         finally:
             self._pass_running = False
 
-    async def _claim_batch(self, now: datetime) -> list[_Send]:
-        sends: list[tuple[Occurrence, Any, Any]] = []
+    async def _claim_reminders(self, now: datetime) -> list[Send]:
+        claimed: list[tuple[Occurrence, dict, str]] = []
         async with self._sessionmaker.begin() as session:
             for reminder, conversation in await lock_due_reminders(
                 session, now=now, limit=self._batch_size
             ):
                 due_at = reminder.next_run_at
-                occurrence = Occurrence(
-                    reminder_id=reminder.id, due_at=due_at, status="sending", claimed_at=now
-                )
-                session.add(occurrence)
-                try:
-                    following = next_fire_time(reminder.schedule, reminder.timezone, after=now)
-                except ScheduleError:
-                    logger.exception("reminder %s has a broken schedule; stopping it", reminder.id)
-                    following = None
+                following = None
+                if is_recurring(reminder.schedule):
+                    try:
+                        following = next_fire_time(
+                            reminder.schedule, reminder.timezone, after=now, previous=due_at
+                        )
+                    except ScheduleError:
+                        logger.exception("reminder %s has a broken schedule; stopping it", reminder.id)
                 reminder.last_run_at = due_at
                 reminder.next_run_at = following
                 if following is None:
                     reminder.state = "done"
-                if not conversation.active:
-                    occurrence.status = "failed"
-                    occurrence.last_error = "conversation is inactive"
-                    continue
                 activity = reminder_activity(
                     number=reminder.number,
                     text=reminder.text,
-                    recurring=is_recurring(reminder.schedule),
+                    recurring=following is not None,
                     due_at=due_at,
                     now=now,
                 )
-                sends.append((occurrence, reminder, conversation, activity))
+                occurrence = Occurrence(
+                    kind="reminder",
+                    reminder_id=reminder.id,
+                    conversation_pk=conversation.id,
+                    due_at=due_at,
+                    payload=activity.serialize(),
+                    status="sending",
+                    claimed_at=now,
+                )
+                if not conversation.active:
+                    occurrence.status = "failed"
+                    occurrence.last_error = "conversation is inactive"
+                session.add(occurrence)
+                if conversation.active:
+                    claimed.append((occurrence, conversation.reference, f"reminder {reminder.id}"))
             await session.flush()
             return [
-                _Send(
+                Send(
                     occurrence_id=occurrence.id,
-                    reminder_id=reminder.id,
-                    conversation_id=conversation.conversation_id,
-                    reference=conversation.reference,
-                    activity=activity,
+                    attempts=0,
+                    reference=reference,
+                    payload=occurrence.payload,
+                    label=label,
                 )
-                for occurrence, reminder, conversation, activity in sends
+                for occurrence, reference, label in claimed
             ]
-
-    async def _resend_abandoned(self) -> None:
-        now = self._clock()
-        resend: list[_Send] = []
-        async with self._sessionmaker.begin() as session:
-            rows = await stale_sending_occurrences(
-                session, older_than=lease_cutoff(now, self._lease_seconds), limit=self._batch_size
-            )
-            for occurrence, reminder, conversation in rows:
-                # Take the lease over, so no other instance re-sends it as well.
-                occurrence.claimed_at = now
-                resend.append(
-                    _Send(
-                        occurrence_id=occurrence.id,
-                        reminder_id=reminder.id,
-                        conversation_id=conversation.conversation_id,
-                        reference=conversation.reference,
-                        activity=reminder_activity(
-                            number=reminder.number,
-                            text=reminder.text,
-                            recurring=is_recurring(reminder.schedule),
-                            due_at=occurrence.due_at,
-                            now=now,
-                        ),
-                    )
-                )
-        if resend:
-            logger.warning("re-sending %d occurrences abandoned mid-delivery", len(resend))
-            await asyncio.gather(*(self._spawn(send) for send in resend))
-
-    async def _spawn(self, send: _Send) -> None:
-        task = asyncio.create_task(self._deliver(send))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        await task
-
-    async def _deliver(self, send: _Send) -> None:
-        async with self._semaphore:
-            result = await self._deliverer.send(send.reference, send.activity)
-        async with self._sessionmaker.begin() as session:
-            await record_outcome(
-                session,
-                occurrence_id=send.occurrence_id,
-                sent=result.ok,
-                now=self._clock(),
-                http_status=result.status,
-                error=result.error,
-            )
-        if result.ok:
-            logger.info("reminder %s delivered (occurrence %s)", send.reminder_id, send.occurrence_id)
-        else:
-            logger.warning(
-                "reminder %s NOT delivered (occurrence %s): status=%s error=%s",
-                send.reminder_id,
-                send.occurrence_id,
-                result.status,
-                result.error,
-            )

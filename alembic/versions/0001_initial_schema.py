@@ -79,28 +79,37 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_reminders_user_pk'), ['user_pk'], unique=False)
 
     op.create_table('occurrences',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('reminder_id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('reminder_id', sa.Integer(), nullable=True),
+    sa.Column('conversation_pk', sa.Integer(), nullable=False),
     sa.Column('due_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('claimed_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('next_attempt_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claimed_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('sent_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('http_status', sa.Integer(), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('acknowledged_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['conversation_pk'], ['conversations.id'], name=op.f('fk_occurrences_conversation_pk_conversations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['reminder_id'], ['reminders.id'], name=op.f('fk_occurrences_reminder_id_reminders'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_occurrences')),
     sa.UniqueConstraint('reminder_id', 'due_at', name=op.f('uq_occurrences_reminder_id'))
     )
     with op.batch_alter_table('occurrences', schema=None) as batch_op:
-        batch_op.create_index('ix_occurrences_status', ['status', 'claimed_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_occurrences_conversation_pk'), ['conversation_pk'], unique=False)
+        batch_op.create_index(batch_op.f('ix_occurrences_reminder_id'), ['reminder_id'], unique=False)
+        batch_op.create_index('ix_occurrences_status', ['status', 'next_attempt_at'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('occurrences', schema=None) as batch_op:
         batch_op.drop_index('ix_occurrences_status')
+        batch_op.drop_index(batch_op.f('ix_occurrences_reminder_id'))
+        batch_op.drop_index(batch_op.f('ix_occurrences_conversation_pk'))
 
     op.drop_table('occurrences')
     with op.batch_alter_table('reminders', schema=None) as batch_op:

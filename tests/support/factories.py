@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -54,3 +55,31 @@ class RecordingDeliverer:
     @property
     def texts(self) -> list[str]:
         return [activity.text for _, activity in self.sent]
+
+
+class GatedDeliverer(RecordingDeliverer):
+    """A channel that holds each send until ``release`` is set (or answers per conversation)."""
+
+    def __init__(self, result: DeliveryResult | None = None, slow_conversations: set[str] | None = None) -> None:
+        super().__init__(result)
+        self.release = asyncio.Event()
+        self.started = asyncio.Event()
+        self.slow_conversations = slow_conversations
+
+    async def send(self, reference: dict[str, Any], activity: Activity) -> DeliveryResult:
+        self.started.set()
+        if self.slow_conversations is None or reference["conversation"]["id"] in self.slow_conversations:
+            await self.release.wait()
+        return await super().send(reference, activity)
+
+
+class ScriptedDeliverer(RecordingDeliverer):
+    """A channel that answers each send with the next scripted result (the last one repeats)."""
+
+    def __init__(self, *results: DeliveryResult) -> None:
+        super().__init__()
+        self.results = list(results)
+
+    async def send(self, reference: dict[str, Any], activity: Activity) -> DeliveryResult:
+        self.sent.append((reference, activity))
+        return self.results.pop(0) if len(self.results) > 1 else self.results[0]

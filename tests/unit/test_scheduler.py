@@ -32,6 +32,12 @@ async def conversation(sessionmaker):
         return await make_conversation(session)
 
 
+async def settle(scheduler: ReminderScheduler, step) -> None:
+    """Run one pass (or resync) by hand and wait for the sends it started to be recorded."""
+    await step()
+    await scheduler.outbox.drain(5)
+
+
 def once(at: datetime) -> dict:
     return {"type": "date", "run_at": at.isoformat()}
 
@@ -95,8 +101,8 @@ async def test_missed_one_off_is_sent_once_with_late_note(sessionmaker, conversa
               schedule=once(now - timedelta(minutes=30)), next_run_at=now - timedelta(minutes=30))
     deliverer = RecordingDeliverer()
     scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer)
-    await scheduler.run_due()
-    await scheduler.run_due()  # a second pass finds nothing more to send
+    await settle(scheduler, scheduler.run_due)
+    await settle(scheduler, scheduler.run_due)  # a second pass finds nothing more to send
     assert deliverer.texts == ["⏰ Reminder #1: call Anna (late by 30 min)"]
     [occurrence] = await occurrences(sessionmaker)
     assert occurrence.status == "sent"
@@ -112,7 +118,7 @@ async def test_missed_recurring_sends_one_catch_up_and_skips_forward(sessionmake
               next_run_at=three_days_ago)
     deliverer = RecordingDeliverer()
     scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer, clock=lambda: now)
-    await scheduler.run_due()
+    await settle(scheduler, scheduler.run_due)
     assert deliverer.texts == ["⏰ Reminder #1: stand up (late by 76 h 0 min)"]
     async with sessionmaker() as session:
         reminder = (await session.execute(select(Reminder))).scalar_one()
@@ -132,7 +138,7 @@ async def test_recurring_keeps_local_time_across_dst(sessionmaker, conversation)
         async with sessionmaker() as session:
             due = (await session.execute(select(Reminder.next_run_at))).scalar_one()
         clock[0] = due
-        await scheduler.run_due()
+        await settle(scheduler, scheduler.run_due)
         fired_at.append(due)
     assert fired_at == [
         datetime(2026, 3, 28, 8, 0, tzinfo=UTC),
@@ -147,11 +153,12 @@ async def test_restart_does_not_send_again(sessionmaker, conversation):
     await add(sessionmaker, conversation, number=1, text="once", schedule=once(now - timedelta(seconds=1)),
               next_run_at=now - timedelta(seconds=1))
     first = RecordingDeliverer()
-    await ReminderScheduler(sessionmaker=sessionmaker, deliverer=first).run_due()
+    original = ReminderScheduler(sessionmaker=sessionmaker, deliverer=first)
+    await settle(original, original.run_due)
     second = RecordingDeliverer()
-    restarted = ReminderScheduler(sessionmaker=sessionmaker, deliverer=second, lease_seconds=0)
-    await restarted.run_due()
-    await restarted._resync()
+    restarted = ReminderScheduler(sessionmaker=sessionmaker, deliverer=second, lease_seconds=0.2, send_timeout=0.1)
+    await settle(restarted, restarted.run_due)
+    await settle(restarted, restarted.resync)
     assert (len(first.sent), len(second.sent)) == (1, 0)
 
 
@@ -162,12 +169,14 @@ async def test_occurrence_abandoned_mid_send_is_sent_again_after_the_lease(sessi
     async with sessionmaker.begin() as session:
         reminder_id = (await session.execute(select(Reminder.id))).scalar_one()
         # The process that claimed this died during the HTTP call: the outcome is unknown.
-        session.add(Occurrence(reminder_id=reminder_id, due_at=now - timedelta(minutes=5), status="sending",
+        session.add(Occurrence(reminder_id=reminder_id, conversation_pk=conversation[1],
+                               due_at=now - timedelta(minutes=5), status="sending",
+                               payload={"type": "message", "text": "⏰ Reminder #1: pills"},
                                claimed_at=now - timedelta(minutes=4)))
     deliverer = RecordingDeliverer()
     scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer, lease_seconds=120)
-    await scheduler._resync()
-    await scheduler._resync()
+    await settle(scheduler, scheduler.resync)
+    await settle(scheduler, scheduler.resync)
     assert len(deliverer.sent) == 1 and "pills" in deliverer.texts[0]
     [occurrence] = await occurrences(sessionmaker)
     assert occurrence.status == "sent"
@@ -177,7 +186,8 @@ async def test_channel_failure_is_recorded_not_taken_for_success(sessionmaker, c
     now = datetime.now(UTC)
     await add(sessionmaker, conversation, number=1, text="x", schedule=once(now), next_run_at=now)
     deliverer = RecordingDeliverer(DeliveryResult(ok=False, status=403, error="ErrorResponseException: Forbidden"))
-    await ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer).run_due()
+    scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer)
+    await settle(scheduler, scheduler.run_due)
     [occurrence] = await occurrences(sessionmaker)
     assert (occurrence.status, occurrence.http_status, occurrence.sent_at) == ("failed", 403, None)
     assert "Forbidden" in occurrence.last_error
@@ -193,7 +203,8 @@ async def test_a_batch_larger_than_the_claim_size_is_all_sent_once(sessionmaker,
             for n in range(1, 26)
         )
     deliverer = RecordingDeliverer()
-    await ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer, batch_size=7).run_due()
+    scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer, batch_size=7)
+    await settle(scheduler, scheduler.run_due)
     assert sorted(deliverer.texts) == sorted(f"⏰ Reminder #{n}: r{n}" for n in range(1, 26))
     async with sessionmaker() as session:
         sent = (await session.execute(select(func.count()).where(Occurrence.status == "sent"))).scalar_one()

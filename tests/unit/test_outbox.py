@@ -1,0 +1,178 @@
+"""Sending and recording: slow channels, shutdown mid-send, retries, leases."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from models.db import make_sessionmaker, open_engine
+from models.tables import Occurrence, Reminder
+from scheduler.delivery import DeliveryResult
+from scheduler.engine import ReminderScheduler
+from scheduler.outbox import RetryPolicy
+from tests.support.factories import GatedDeliverer, ScriptedDeliverer, make_conversation, make_reminder
+from tests.support.waiting import eventually
+
+OK = DeliveryResult(ok=True)
+
+
+@pytest.fixture
+async def sessionmaker(migrated_url):
+    engine = open_engine(migrated_url)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+async def add_due(sessionmaker, *, conversation_id: str = "c1", at: datetime | None = None, number: int = 1):
+    at = at or datetime.now(UTC)
+    async with sessionmaker.begin() as session:
+        user_pk, conversation_pk = await make_conversation(session, user_id=f"u-{conversation_id}",
+                                                           conversation_id=conversation_id)
+        session.add(make_reminder(user_pk=user_pk, conversation_pk=conversation_pk, number=number,
+                                  text=f"for {conversation_id}", schedule={"type": "date", "run_at": at.isoformat()},
+                                  next_run_at=at))
+
+
+async def rows(sessionmaker) -> list[Occurrence]:
+    async with sessionmaker() as session:
+        return list((await session.execute(select(Occurrence).order_by(Occurrence.id))).scalars())
+
+
+async def test_shutdown_waits_for_a_send_in_flight_and_records_it(sessionmaker):
+    await add_due(sessionmaker)
+    deliverer = GatedDeliverer()
+    scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer)
+    await scheduler.start()
+    await asyncio.wait_for(deliverer.started.wait(), 5)
+    stopping = asyncio.create_task(scheduler.shutdown(timeout=5))
+    await asyncio.sleep(0)  # shutdown has begun while the channel still holds the send
+    deliverer.release.set()
+    await stopping
+    assert [(o.status, o.attempts) for o in await rows(sessionmaker)] == [("sent", 1)]
+
+
+async def test_a_slow_channel_does_not_delay_other_users(sessionmaker):
+    now = datetime.now(UTC)
+    await add_due(sessionmaker, conversation_id="slow", at=now)
+    await add_due(sessionmaker, conversation_id="fast", at=now + timedelta(seconds=1))
+    deliverer = GatedDeliverer(slow_conversations={"slow"})
+    scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer)
+    await scheduler.start()
+    try:
+        await eventually(lambda: _value(any(r["conversation"]["id"] == "fast" for r, _ in deliverer.sent[1:] or deliverer.sent)), timeout=3)
+        late = datetime.now(UTC) - (now + timedelta(seconds=1))
+        assert late < timedelta(seconds=1)
+    finally:
+        deliverer.release.set()
+        await scheduler.shutdown()
+
+
+async def _value(value):
+    return value
+
+
+async def test_transient_failure_is_retried_then_sent(sessionmaker):
+    await add_due(sessionmaker)
+    deliverer = ScriptedDeliverer(DeliveryResult(ok=False, status=503, error="busy"), OK)
+    scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer,
+                                  retry=RetryPolicy(base_seconds=0.2, max_seconds=1))
+    await scheduler.start()
+    try:
+        done = await eventually(lambda: _sent(sessionmaker), timeout=5)
+    finally:
+        await scheduler.shutdown()
+    assert [(o.status, o.attempts, o.last_error) for o in done] == [("sent", 2, None)]
+    assert len(deliverer.sent) == 2
+
+
+async def _sent(sessionmaker):
+    found = await rows(sessionmaker)
+    return found if found and found[0].status == "sent" else None
+
+
+async def test_retry_after_is_honoured(sessionmaker):
+    await add_due(sessionmaker)
+    before = datetime.now(UTC)
+    deliverer = ScriptedDeliverer(DeliveryResult(ok=False, status=429, error="throttled", retry_after=30))
+    scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer,
+                                  retry=RetryPolicy(base_seconds=0.1))
+    await scheduler.run_due()
+    await scheduler.outbox.drain(5)
+    [row] = await rows(sessionmaker)
+    assert (row.status, row.http_status, row.attempts) == ("pending", 429, 1)
+    assert row.next_attempt_at >= before + timedelta(seconds=30)
+
+
+@pytest.mark.parametrize("status", [400, 403, 404])
+async def test_permanent_failure_is_not_retried(sessionmaker, status):
+    await add_due(sessionmaker)
+    deliverer = ScriptedDeliverer(DeliveryResult(ok=False, status=status, error="no"))
+    scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer)
+    await scheduler.run_due()
+    await scheduler.outbox.drain(5)
+    [row] = await rows(sessionmaker)
+    assert (row.status, row.http_status, row.next_attempt_at) == ("failed", status, None)
+
+
+async def test_gives_up_after_max_attempts(sessionmaker):
+    await add_due(sessionmaker)
+    clock = [datetime.now(UTC)]
+    deliverer = ScriptedDeliverer(DeliveryResult(ok=False, status=500, error="boom"))
+    scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer, clock=lambda: clock[0],
+                                  retry=RetryPolicy(max_attempts=3, base_seconds=1))
+    for _ in range(5):
+        await scheduler.run_due()
+        await scheduler.outbox.drain(5)
+        clock[0] += timedelta(minutes=10)
+    [row] = await rows(sessionmaker)
+    assert (row.status, row.attempts) == ("failed", 3)
+    assert len(deliverer.sent) == 3
+
+
+async def test_a_send_in_flight_is_not_taken_over_by_its_own_process(sessionmaker):
+    await add_due(sessionmaker)
+    clock = [datetime.now(UTC)]
+    deliverer = GatedDeliverer()
+    scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer, clock=lambda: clock[0],
+                                  lease_seconds=40, send_timeout=20)
+    await scheduler.run_due()
+    await asyncio.wait_for(deliverer.started.wait(), 5)
+    clock[0] += timedelta(minutes=5)  # far past the lease
+    await scheduler.resync()
+    deliverer.release.set()
+    await scheduler.outbox.drain(5)
+    assert len(deliverer.sent) == 1
+    assert [o.status for o in await rows(sessionmaker)] == ["sent"]
+
+
+async def test_a_send_that_never_answers_times_out_and_is_retried(sessionmaker):
+    await add_due(sessionmaker)
+    deliverer = GatedDeliverer()  # never released
+    scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer,
+                                  send_timeout=0.2, lease_seconds=0.4)
+    await scheduler.run_due()
+    await scheduler.outbox.drain(5)
+    [row] = await rows(sessionmaker)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert "no answer within 0.2 s" in row.last_error
+
+
+async def test_snoozed_one_off_fires_once(sessionmaker):
+    # Set for 10:00, snoozed to fire at 09:10 (next_run_at moved); it must not fire again at 10:00.
+    now = datetime.now(UTC)
+    async with sessionmaker.begin() as session:
+        user_pk, conversation_pk = await make_conversation(session)
+        session.add(make_reminder(user_pk=user_pk, conversation_pk=conversation_pk, number=1, text="tea",
+                                  schedule={"type": "date", "run_at": (now + timedelta(hours=1)).isoformat()},
+                                  next_run_at=now))
+    deliverer = ScriptedDeliverer(OK)
+    scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer)
+    await scheduler.run_due()
+    await scheduler.outbox.drain(5)
+    async with sessionmaker() as session:
+        reminder = (await session.execute(select(Reminder))).scalar_one()
+    assert (reminder.state, reminder.next_run_at) == ("done", None)
+    assert len(deliverer.sent) == 1

@@ -1,0 +1,79 @@
+"""Schedule specs → next occurrences, in the user's zone, across DST changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from models.schedule import ScheduleError, build_trigger, format_local, next_fire_time
+
+PRAGUE = "Europe/Prague"
+
+
+def daily(hour: int, minute: int) -> dict:
+    return {"type": "cron", "minute": str(minute), "hour": str(hour), "day": "*", "month": "*", "day_of_week": "*"}
+
+
+def fires(spec: dict, start: datetime, count: int) -> list[datetime]:
+    out, after, previous = [], start, None
+    for _ in range(count):
+        after = previous = next_fire_time(spec, PRAGUE, after=after, previous=previous)
+        out.append(after)
+    return out
+
+
+def test_daily_time_survives_spring_forward():
+    assert fires(daily(9, 0), datetime(2026, 3, 27, 12, tzinfo=UTC), 3) == [
+        datetime(2026, 3, 28, 8, tzinfo=UTC),
+        datetime(2026, 3, 29, 7, tzinfo=UTC),
+        datetime(2026, 3, 30, 7, tzinfo=UTC),
+    ]
+
+
+def test_repeated_wall_clock_hour_in_autumn_fires_once():
+    # 02:30 happens twice on 2026-10-25 in Prague; the reminder fires at the first only.
+    assert fires(daily(2, 30), datetime(2026, 10, 24, 12, tzinfo=UTC), 3) == [
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+        datetime(2026, 10, 26, 1, 30, tzinfo=UTC),
+        datetime(2026, 10, 27, 1, 30, tzinfo=UTC),
+    ]
+
+
+def test_skipped_wall_clock_hour_in_spring_still_fires_that_day():
+    # 02:30 does not exist on 2026-03-29 in Prague; APScheduler moves it into the gap's end.
+    first = next_fire_time(daily(2, 30), PRAGUE, after=datetime(2026, 3, 28, 12, tzinfo=UTC))
+    assert first.date() == datetime(2026, 3, 29).date()
+
+
+def test_interval_skips_forward_aligned_to_its_start():
+    spec = {"type": "interval", "seconds": 3600, "start": "2026-11-24T10:00:00+00:00"}
+    assert next_fire_time(spec, PRAGUE, after=datetime(2026, 11, 26, 7, 15, tzinfo=UTC)) == datetime(
+        2026, 11, 26, 8, 0, tzinfo=UTC
+    )
+
+
+def test_one_off_has_no_next_after_its_time():
+    spec = {"type": "date", "run_at": "2026-11-24T10:00:00+00:00"}
+    assert next_fire_time(spec, PRAGUE, after=datetime(2026, 11, 24, 9, tzinfo=UTC)) == datetime(2026, 11, 24, 10, tzinfo=UTC)
+    assert next_fire_time(spec, PRAGUE, after=datetime(2026, 11, 24, 10, tzinfo=UTC)) is None
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"type": "interval", "seconds": 30, "start": "2026-11-24T10:00:00+00:00"},
+        {"type": "date", "run_at": "2026-11-24T10:00:00"},
+        {"type": "cron", "hour": "25"},
+        {"type": "weekly"},
+        {"type": "interval"},
+    ],
+)
+def test_bad_specs_are_refused(spec):
+    with pytest.raises(ScheduleError):
+        build_trigger(spec, PRAGUE)
+
+
+def test_format_local_shows_the_zone():
+    assert format_local(datetime(2026, 11, 24, 13, 5, tzinfo=UTC), PRAGUE) == "Tue 24 Nov 2026 14:05 CET"
+    assert format_local(datetime(2026, 7, 1, 13, 5, tzinfo=UTC), PRAGUE) == "Wed 1 Jul 2026 15:05 CEST"
