@@ -6,6 +6,7 @@ module needs no import of the scheduler: dialogs depend on it, it depends on the
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -61,6 +62,8 @@ class ReminderView:
 
 def validate_text(text: str) -> str:
     """Clean reminder text, or raise ReminderError saying what is wrong with it."""
+    # Control characters are junk in a chat message, and PostgreSQL refuses NUL in text.
+    text = "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) != "Cc")
     cleaned = " ".join(text.split())
     if not cleaned:
         raise ReminderError("A reminder needs some text: what should I remind you about?")
@@ -194,7 +197,8 @@ class Reminders:
 
     async def snooze(self, *, user_pk: int, number: int, minutes: int) -> ReminderView:
         """Bring the reminder back in ``minutes``; a recurring one keeps its later occurrences."""
-        if minutes < 1 or timedelta(minutes=minutes) > MAX_SNOOZE:
+        # Compared as integers: a card's payload can carry a number too big for a timedelta.
+        if not 1 <= minutes <= MAX_SNOOZE // timedelta(minutes=1):
             raise ReminderError("You can snooze for between 1 minute and 7 days.")
 
         def snooze(reminder: Reminder, now: datetime) -> None:
@@ -202,7 +206,8 @@ class Reminders:
                 raise ReminderError(f"Reminder #{number} is {reminder.state}, so it can't be snoozed.")
             at = now + timedelta(minutes=minutes)
             reminder.state = "active"
-            if reminder.next_run_at is None or at < reminder.next_run_at:
+            # A one-off moves to the snooze time; a recurring one keeps an earlier occurrence.
+            if not is_recurring(reminder.schedule) or reminder.next_run_at is None or at < reminder.next_run_at:
                 reminder.next_run_at = at
 
         return await self._change(user_pk=user_pk, number=number, change=snooze)

@@ -35,7 +35,7 @@ def dialect_insert(session: AsyncSession, table):
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
-def _is_postgres(session: AsyncSession) -> bool:
+def is_postgres(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
@@ -150,7 +150,7 @@ async def create_reminder(
     Raises:
         ReminderLimitReached: the user has ``max_live`` active or paused reminders already.
     """
-    if _is_postgres(session):
+    if is_postgres(session):
         # Serialise a user's creations so the limit and the short number hold under races.
         await session.execute(select(User.id).where(User.id == user_pk).with_for_update())
     if await count_live_reminders(session, user_pk=user_pk) >= max_live:
@@ -189,7 +189,7 @@ async def list_reminders(session: AsyncSession, *, user_pk: int) -> list[Reminde
 async def get_reminder(session: AsyncSession, *, user_pk: int, number: int) -> Reminder | None:
     """The user's reminder with short number ``number`` (any state), locked on PostgreSQL."""
     stmt = select(Reminder).where(Reminder.user_pk == user_pk, Reminder.number == number)
-    if _is_postgres(session):
+    if is_postgres(session):
         stmt = stmt.with_for_update()
     return (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one_or_none()
 
@@ -265,7 +265,7 @@ async def lock_due_reminders(
         .order_by(Reminder.next_run_at)
         .limit(limit)
     )
-    if _is_postgres(session):
+    if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True, of=Reminder)
     rows = await session.execute(stmt.execution_options(populate_existing=True))
     return [(reminder, conversation) for reminder, conversation in rows.tuples()]
@@ -296,7 +296,7 @@ async def lock_occurrences_to_send(
     )
     if exclude:
         stmt = stmt.where(Occurrence.id.not_in(exclude))
-    if _is_postgres(session):
+    if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True, of=Occurrence)
     rows = await session.execute(stmt.execution_options(populate_existing=True))
     return [(occurrence, conversation) for occurrence, conversation in rows.tuples()]
