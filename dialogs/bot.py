@@ -27,6 +27,8 @@ REMINDER_START = re.compile(
     re.IGNORECASE,
 )
 
+NEW_REQUEST = re.compile(r"^(please )?remind me\b.*\b(in|at|on|every|tomorrow|today|tonight)\b", re.IGNORECASE)
+
 HELP = """Here's what I can do:
 - **Set a reminder:** "remind me to stretch in 10 minutes", "remind me tomorrow at 9am to call Anna", "every weekday at 8:30 remind me to stand up", "every 2 hours drink water", "remind me to pay rent on the 1st of every month at 10:00"
 - **See them:** "my reminders"
@@ -153,6 +155,10 @@ class NudgeBot(ActivityHandler):
             )
             return
         dialog_context = await self._dialogs.create_context(turn_context)
+        if dialog_context.active_dialog is not None and NEW_REQUEST.match(text):
+            # A fresh "remind me ..." while a question is open starts over with it, rather
+            # than being read as the answer to that question.
+            await dialog_context.cancel_all_dialogs()
         if dialog_context.active_dialog is not None:
             result = await dialog_context.continue_dialog()
             if result.status != DialogTurnStatus.Empty:
@@ -166,6 +172,12 @@ class NudgeBot(ActivityHandler):
             user.timezone
             and parse_reminder(text, now=self._reminders.now(), tz=user.timezone).schedule is not None
         ):
+            if await self._reminders.at_limit(user_pk=user.user_pk):
+                await turn_context.send_activity(
+                    f"You already have {self._reminders.max_live} active reminders, which is the limit. "
+                    'Cancel some first ("my reminders" lists them).'
+                )
+                return
             await dialog_context.begin_dialog(CreateReminderDialog.__name__, text)
             return
         await turn_context.send_activity(
@@ -217,7 +229,8 @@ class NudgeBot(ActivityHandler):
                 reply = f"👍 Done: #{view.number} {view.text}."
             elif command.name == "show_timezone":
                 reply = (
-                    f"Your time zone is {user.timezone}." if user.timezone
+                    f'Your time zone is {user.timezone}. To change it, say "set my timezone to Europe/Prague" (or yours).'
+                    if user.timezone
                     else "I don't know your time zone yet. Say \"set my timezone to Europe/Prague\" (or yours)."
                 )
             elif command.name == "set_timezone":

@@ -36,7 +36,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     ("done", re.compile(rf"(?:done|ack|dismiss)(?: reminder)? {_NUMBER}")),
-    ("show_timezone", re.compile(r"(what is |what's )?(my )?time ?zone\??")),
+    ("show_timezone", re.compile(r"(what is |what's )?(my )?time ?zone\??|(set )?(my )?time ?zone (to|is):?")),
     ("set_timezone", re.compile(r"(?:set )?(?:my )?time ?zone(?: to| is|:)? +(\S+)")),
 ]
 

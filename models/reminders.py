@@ -19,6 +19,7 @@ from models.store import (
     ReminderLimitReached,
     acknowledge_latest_occurrence,
     cancel_all_reminders,
+    count_live_reminders,
     create_reminder,
     get_reminder,
     list_reminders,
@@ -217,7 +218,13 @@ class Reminders:
         now = self._clock()
         async with self._sessionmaker.begin() as session:
             reminder = await get_reminder(session, user_pk=user_pk, number=number)
-            if reminder is None:
+            if reminder is None or reminder.state == "cancelled":
                 raise ReminderError(f"You have no reminder #{number}.")
-            await acknowledge_latest_occurrence(session, reminder_id=reminder.id, now=now)
+            if not await acknowledge_latest_occurrence(session, reminder_id=reminder.id, now=now):
+                raise ReminderError(f"Reminder #{number} hasn't gone off yet, so there is nothing to mark done.")
             return ReminderView.of(reminder)
+
+    async def at_limit(self, *, user_pk: int) -> bool:
+        """True when the user can't add another reminder (checked before asking questions)."""
+        async with self._sessionmaker() as session:
+            return await count_live_reminders(session, user_pk=user_pk) >= self.max_live

@@ -224,7 +224,7 @@ async def test_unknown_time_zone_answer_is_asked_again(running_bot):
 async def test_zone_from_local_timestamp_offset(running_bot):
     chat = Chat(running_bot, local_timezone=None, local_timestamp="2026-11-24T13:00:00.000+01:00")
 
-    assert (await chat.say("my timezone")).replies == ["Your time zone is Etc/GMT-1."]
+    assert (await chat.say("my timezone")).replies == ["Your time zone is Etc/GMT-1. To change it, say \"set my timezone to Europe/Prague\" (or yours)."]
     user = await chat.db_user()
     assert (user.timezone, user.timezone_source) == ("Etc/GMT-1", "offset")
 
@@ -249,7 +249,7 @@ async def test_set_time_zone_changes_the_user_and_later_confirmations(running_bo
     assert close_to(row.next_run_at, asked + timedelta(minutes=10))
 
     # What the user said outranks the channel's localTimezone on later messages.
-    assert (await chat.say("my timezone")).replies == ["Your time zone is America/New_York."]
+    assert (await chat.say("my timezone")).replies == ["Your time zone is America/New_York. To change it, say \"set my timezone to Europe/Prague\" (or yours)."]
 
     turn = await chat.say("set my timezone to Nowhere/Land")
     assert 'I don\'t know the time zone "Nowhere/Land"' in turn.text

@@ -21,7 +21,7 @@ from dialogs.create_reminder import HELP_TEXT
 from models.bot_storage import SqlStorage
 from models.db import make_sessionmaker, open_engine, upgrade_database
 from models.reminders import Reminders
-from models.tables import Reminder, User
+from models.tables import Occurrence, Reminder, User
 
 # Tuesday 24 November 2026, 13:00 in Prague (CET, UTC+1).
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -253,7 +253,7 @@ async def test_cancel_while_asking_for_the_zone_stores_no_zone(bot):
 async def test_zone_from_local_timestamp_offset(bot):
     activity = message("my timezone", zone=None)
     activity.local_timestamp = datetime.fromisoformat("2026-11-24T13:00:00+01:00")
-    assert [a.text for a in await bot.send(activity)] == ["Your time zone is Etc/GMT-1."]
+    assert [a.text for a in await bot.send(activity)] == ["Your time zone is Etc/GMT-1. To change it, say \"set my timezone to Europe/Prague\" (or yours)."]
     assert (await bot.user()).timezone_source == "offset"
 
 
@@ -268,7 +268,7 @@ async def test_user_set_zone_outranks_the_channel(bot):
     assert await bot.say("remind me to call in 10 minutes") == [
         "✅ Reminder #1 set: call, on Tue 24 Nov 2026 07:10 EST."
     ]
-    assert await bot.say("what's my timezone?") == ["Your time zone is America/New_York."]
+    assert await bot.say("what's my timezone?") == ["Your time zone is America/New_York. To change it, say \"set my timezone to Europe/Prague\" (or yours)."]
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -333,11 +333,13 @@ async def test_snooze_refusals(bot):
 
 
 async def test_card_buttons_after_a_delivery(bot):
-    # The acknowledgement stored by "Done" is checked end to end, with a real delivery, in
-    # tests/integration/test_chat_commands.py; here the reminder is only marked as fired.
+    # What the scheduler records when the reminder fires: the one-off is done, the
+    # occurrence sent. (tests/integration/test_chat_commands.py does it with a real delivery.)
     await bot.say("remind me to stretch in 1 minute")
     async with bot.sessionmaker.begin() as session:
         row = (await session.execute(select(Reminder))).scalar_one()
+        session.add(Occurrence(reminder_id=row.id, conversation_pk=row.conversation_pk, due_at=row.next_run_at,
+                               payload={"type": "message"}, status="sent", claimed_at=row.next_run_at))
         row.state, row.last_run_at, row.next_run_at = "done", row.next_run_at, None
     bot.clock.now = NOW + timedelta(minutes=2)
 
@@ -349,6 +351,9 @@ async def test_card_buttons_after_a_delivery(bot):
     assert bot.pokes[-1] == NOW + timedelta(minutes=12)
 
     assert await bot.press({"nudge": "done", "number": 1}) == ["👍 Done: #1 stretch."]
+    async with bot.sessionmaker() as session:
+        acknowledged = (await session.execute(select(Occurrence.acknowledged_at))).scalar_one()
+    assert acknowledged == NOW + timedelta(minutes=2)
     assert await bot.press({"nudge": "done", "number": 7}) == ["You have no reminder #7."]
     assert await bot.press({"nudge": "fly", "number": 1}) == ["I don't know that button."]
 
@@ -389,3 +394,19 @@ async def test_welcome_when_the_user_joins(bot):
 async def test_messages_that_are_not_requests(bot, text, reply):
     assert await bot.say(text) == [reply]
     assert await bot.rows() == []
+
+
+async def test_done_before_it_went_off_says_so(bot):
+    await bot.say("remind me to water plants in 10 minutes")
+    assert await bot.say("done 1") == ["Reminder #1 hasn't gone off yet, so there is nothing to mark done."]
+
+
+async def test_a_new_request_replaces_an_open_question(bot):
+    assert (await bot.say("remind me to stretch"))[-1].startswith("When should I remind you?")
+    replies = await bot.say("remind me to call Anna in 1 hour")
+    assert replies[-1].startswith("✅ Reminder #1 set: call Anna")
+
+
+async def test_set_timezone_without_a_zone_explains_how(bot):
+    replies = await bot.say("set my timezone to")
+    assert "set my timezone to Europe/Prague" in replies[0]
