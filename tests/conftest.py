@@ -125,3 +125,6 @@ async def running_bot(aiohttp_server, fake_channel, bot_settings) -> AsyncIterat
         yield RunningBot(
             url=str(server.make_url("/api/messages")), app=server.app, channel=fake_channel, http=http
         )
+    # Shut the bot down here, before the database fixture drops its database: aiohttp_server
+    # would only close it after that, with the scheduler still using the database.
+    await server.close()
