@@ -6,11 +6,14 @@ Run ``python app.py``; the bot listens on ``http://HOST:PORT/api/messages``.
 from __future__ import annotations
 
 import argparse
+import hmac
 import json
 import logging
+import math
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 
 import jwt
@@ -31,9 +34,12 @@ from models.db import (
     open_engine,
     upgrade_database,
 )
+from models.alerts import Alerts
 from models.reminders import Reminders
+from scheduler.alerts import AlertEngine
 from scheduler.delivery import Deliverer
 from scheduler.engine import ReminderScheduler
+from scheduler.feeds import PriceTick, feed_from_env, normalise_symbol
 
 logger = logging.getLogger("nudge")
 
@@ -59,6 +65,11 @@ class Settings:
     delivery_lease_seconds: float = 120.0
     send_timeout_seconds: float = 20.0
     migrate_on_start: bool = True
+    max_alerts_per_user: int = 100
+    price_api_keys: tuple[str, ...] = field(default=(), repr=False)
+    price_max_age_seconds: float = 300.0
+    price_push_max_ticks: int = 1000
+    price_feed_env: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 def _int(name: str, default: int, minimum: int = 1) -> int:
@@ -72,6 +83,14 @@ def _int(name: str, default: int, minimum: int = 1) -> int:
     if value < minimum:
         raise SystemExit(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _keys(raw: str) -> tuple[str, ...]:
+    """API keys from a comma-separated list (several, so keys can be rotated)."""
+    keys = tuple(key.strip() for key in raw.split(",") if key.strip())
+    if any(len(key) < 16 for key in keys):
+        raise SystemExit("every API key must be at least 16 characters long")
+    return keys
 
 
 def settings_from_env() -> Settings:
@@ -90,11 +109,17 @@ def settings_from_env() -> Settings:
         scheduler_resync_seconds=float(_int("SCHEDULER_RESYNC_SECONDS", 30)),
         delivery_lease_seconds=float(_int("DELIVERY_LEASE_SECONDS", 120, minimum=40)),
         send_timeout_seconds=float(_int("SEND_TIMEOUT_SECONDS", 20)),
+        max_alerts_per_user=_int("MAX_ALERTS_PER_USER", 100),
+        price_api_keys=_keys(os.environ.get("PRICES_API_KEYS", "")),
+        price_max_age_seconds=float(_int("PRICE_MAX_AGE_SECONDS", 300)),
+        price_feed_env={k: v for k, v in os.environ.items() if k.startswith("PRICE_FEED")},
     )
     if settings.delivery_lease_seconds < 2 * settings.send_timeout_seconds:
         raise SystemExit("DELIVERY_LEASE_SECONDS must be at least twice SEND_TIMEOUT_SECONDS")
     return settings
 
+
+PRICES_MAX_BODY_BYTES = 64 * 1024
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -103,6 +128,7 @@ ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", NudgeBot)
 SCHEDULER = web.AppKey("scheduler", ReminderScheduler)
 REMINDERS = web.AppKey("reminders", Reminders)
+ALERTS = web.AppKey("alerts", AlertEngine)
 
 
 # --- start-up and shutdown, in this order (cleanup runs in reverse) -------------------
@@ -142,20 +168,42 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     reminders = Reminders(
         sessionmaker=sessionmaker, on_due=scheduler.poke, max_live=settings.max_reminders_per_user
     )
+    engine = AlertEngine(
+        sessionmaker=sessionmaker,
+        outbox=scheduler.outbox,
+        feed=feed_from_env(settings.price_feed_env),
+        max_age_seconds=settings.price_max_age_seconds,
+    )
+    alerts = Alerts(
+        sessionmaker=sessionmaker,
+        quote=engine.quote,
+        known_symbols=engine.known_symbols,
+        on_change=engine.refresh,
+        max_live=settings.max_alerts_per_user,
+    )
     app[ADAPTER] = adapter
     app[SCHEDULER] = scheduler
     app[REMINDERS] = reminders
+    app[ALERTS] = engine
     app[BOT] = NudgeBot(
         sessionmaker=sessionmaker,
         conversation_state=ConversationState(SqlStorage(sessionmaker)),
         reminders=reminders,
+        alerts=alerts,
     )
     yield
+    await engine.feed.close()
 
 
 async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     scheduler = app[SCHEDULER]
+    engine = app[ALERTS]
+    await engine.start()
     await scheduler.start()
+    scheduler.add_periodic("price-feed", engine.poll, engine.feed.interval_seconds)
+    scheduler.add_periodic("alert-housekeeping", engine.housekeeping, 30)
+    if not app[SETTINGS].price_api_keys:
+        logger.info("POST /api/prices is disabled: PRICES_API_KEYS is not set")
     yield
     await scheduler.shutdown()
 
@@ -175,6 +223,8 @@ def _activity_problem(activity: Activity) -> str | None:
     """Why an inbound activity can't be processed, or None when it can."""
     if activity.conversation is None or not activity.conversation.id or not activity.service_url:
         return "activity needs conversation.id and serviceUrl"
+    if activity.from_property is None or not activity.from_property.id:
+        return "activity needs from.id"
     values = {
         "channelId": activity.channel_id,
         "from.id": activity.from_property.id if activity.from_property else None,
@@ -226,6 +276,94 @@ async def messages(request: web.Request) -> web.Response:
     return web.Response(status=HTTPStatus.CREATED)
 
 
+def _api_key_ok(request: web.Request, keys: tuple[str, ...]) -> bool:
+    """Check ``Authorization: Bearer <key>`` or ``X-Api-Key`` against every key in constant time."""
+    auth = request.headers.get("Authorization", "")
+    offered = auth[7:].strip() if auth[:7].lower() == "bearer " else request.headers.get("X-Api-Key", "")
+    offered_bytes = offered.encode()
+    matched = False
+    for key in keys:  # no early exit: the time taken doesn't tell which key matched
+        matched |= hmac.compare_digest(offered_bytes, key.encode())
+    return matched and bool(offered)
+
+
+async def read_json_body(request: web.Request, limit: int) -> tuple[object, web.Response | None]:
+    """Read a JSON body of at most ``limit`` bytes: (value, None) or (None, error response)."""
+    if request.content_type != "application/json":
+        return None, _error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")
+    if request.content_length is not None and request.content_length > limit:
+        return None, _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body larger than {limit} bytes")
+    try:
+        body = await request.content.read(limit + 1)
+    except web.HTTPRequestEntityTooLarge:
+        return None, _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body larger than {limit} bytes")
+    if len(body) > limit:
+        return None, _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body larger than {limit} bytes")
+    try:
+        return json.loads(body), None
+    except (ValueError, UnicodeDecodeError):
+        return None, _error(HTTPStatus.BAD_REQUEST, "body is not valid JSON")
+
+
+def parse_ticks(payload: object, *, now: datetime, max_ticks: int) -> list[PriceTick]:
+    """Validate a pushed body: a list of {symbol, price, time}. Raises ValueError with the reason."""
+    if not isinstance(payload, list):
+        raise ValueError("body must be a JSON list of {symbol, price, time} objects")
+    if not payload:
+        raise ValueError("body must contain at least one tick")
+    if len(payload) > max_ticks:
+        raise ValueError(f"at most {max_ticks} ticks per request")
+    ticks = []
+    for i, item in enumerate(payload):
+        if not isinstance(item, dict):
+            raise ValueError(f"[{i}] must be an object")
+        unknown = set(item) - {"symbol", "price", "time"}
+        if unknown:
+            raise ValueError(f"[{i}] has unknown fields: {', '.join(sorted(unknown))}")
+        symbol = normalise_symbol(item.get("symbol")) if isinstance(item.get("symbol"), str) else None
+        if symbol is None:
+            raise ValueError(f"[{i}].symbol must be 1-15 characters of A-Z 0-9 . / -")
+        price = item.get("price")
+        if isinstance(price, bool) or not isinstance(price, (int, float)) or not math.isfinite(price) or price <= 0:
+            raise ValueError(f"[{i}].price must be a positive finite number")
+        raw_time = item.get("time")
+        if not isinstance(raw_time, str):
+            raise ValueError(f"[{i}].time must be an ISO 8601 string with a UTC offset")
+        try:
+            at = datetime.fromisoformat(raw_time.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"[{i}].time is not an ISO 8601 time") from None
+        if at.tzinfo is None:
+            raise ValueError(f"[{i}].time needs a UTC offset (e.g. 2026-11-24T12:00:00Z)")
+        if at - now > timedelta(minutes=5):
+            raise ValueError(f"[{i}].time is in the future")
+        ticks.append(PriceTick(symbol=symbol, price=float(price), at=at, source="push"))
+    return ticks
+
+
+async def prices(request: web.Request) -> web.Response:
+    """``POST /api/prices``: an external system pushes ticks (API key required)."""
+    settings = request.app[SETTINGS]
+    if not settings.price_api_keys:
+        return _error(HTTPStatus.NOT_FOUND, "price push is disabled (PRICES_API_KEYS is not set)")
+    if not _api_key_ok(request, settings.price_api_keys):
+        return _error(HTTPStatus.UNAUTHORIZED, "missing or wrong API key")
+    payload, problem = await read_json_body(request, PRICES_MAX_BODY_BYTES)
+    if problem is not None:
+        return problem
+    engine = request.app[ALERTS]
+    now = datetime.now(UTC)
+    try:
+        ticks = parse_ticks(payload, now=now, max_ticks=settings.price_push_max_ticks)
+    except ValueError as exc:
+        return _error(HTTPStatus.BAD_REQUEST, str(exc))
+    stale = sum(1 for tick in ticks if engine.is_stale(tick))
+    fired = await engine.ingest(ticks)
+    return web.json_response(
+        {"accepted": len(ticks) - stale, "stale": stale, "fired": fired}, status=HTTPStatus.ACCEPTED
+    )
+
+
 async def healthz(request: web.Request) -> web.Response:
     scheduler = request.app[SCHEDULER]
     return web.json_response({"scheduler": "running" if scheduler.running else "stopped"})
@@ -237,6 +375,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app.cleanup_ctx.extend([database_ctx, bot_ctx, scheduler_ctx])
     app.router.add_post("/api/messages", messages)
+    app.router.add_post("/api/prices", prices)
     app.router.add_get("/healthz", healthz)
     return app
 

@@ -1,5 +1,6 @@
 """The tables: users, their conversations (with the stored conversation reference),
-reminders, the occurrences they produced, and the bot's dialog state."""
+reminders and price alerts, the occurrences (outgoing messages) they produced, the latest
+prices, and the bot's dialog state."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -104,6 +106,8 @@ class Occurrence(Base):
     __tablename__ = "occurrences"
     __table_args__ = (
         UniqueConstraint("reminder_id", "due_at"),
+        # An alert fires at most once per tick (the tick's time is the due time).
+        UniqueConstraint("alert_id", "due_at"),
         Index("ix_occurrences_status", "status", "next_attempt_at"),
     )
 
@@ -113,6 +117,7 @@ class Occurrence(Base):
     reminder_id: Mapped[int | None] = mapped_column(
         ForeignKey("reminders.id", ondelete="CASCADE"), index=True
     )
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
     conversation_pk: Mapped[int] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
@@ -127,6 +132,62 @@ class Occurrence(Base):
     http_status: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Alert(Base):
+    """A price condition on one symbol, and its evaluation state (persisted on every change)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("user_pk", "number"),
+        # Start-up loads every active alert into the in-memory index.
+        Index("ix_alerts_state_symbol", "state", "symbol"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Short per-user id shown in chat ("cancel alert 2").
+    number: Mapped[int] = mapped_column(Integer)
+    user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    conversation_pk: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    symbol: Mapped[str] = mapped_column(String(16))
+    # above | below | cross | move | window
+    condition: Mapped[str] = mapped_column(String(8))
+    # A price for above/below/cross, a percentage for move/window.
+    threshold: Mapped[float] = mapped_column(Float)
+    # up | down | any (move and window)
+    direction: Mapped[str] = mapped_column(String(4), default="any")
+    base_price: Mapped[float | None] = mapped_column(Float)
+    window_seconds: Mapped[int | None] = mapped_column(Integer)
+    repeat: Mapped[bool] = mapped_column(Boolean, default=False)
+    cooldown_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    band_pct: Mapped[float] = mapped_column(Float, default=0.5)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # active | paused | done | cancelled | expired
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    # "Snooze 1 h": paused until then, resumed by the alert engine's housekeeping job.
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Evaluation state, written in the same transaction that records a firing.
+    armed: Mapped[bool] = mapped_column(Boolean, default=True)
+    side: Mapped[str | None] = mapped_column(String(8))
+    last_fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    fire_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Price(Base):
+    """The latest price of a symbol, from whichever feed saw it last."""
+
+    __tablename__ = "prices"
+
+    symbol: Mapped[str] = mapped_column(String(16), primary_key=True)
+    price: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(64))
+    simulated: Mapped[bool] = mapped_column(Boolean, default=False)
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class BotState(Base):

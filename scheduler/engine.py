@@ -129,6 +129,31 @@ class ReminderScheduler:
         )
         logger.info("reminder scheduler started")
 
+    def add_periodic(self, job_id: str, func, seconds: float) -> None:
+        """Run ``func`` (a coroutine function) every ``seconds`` on this scheduler's loop.
+
+        Used for the price feed's polling and alert housekeeping; a run still going when the
+        next is due is skipped, and a failing run is logged without stopping the loop.
+        """
+        assert self._scheduler is not None, "start() first"
+
+        async def tracked() -> None:
+            if self._stopping:
+                return
+            self._track()
+            await func()
+
+        self._scheduler.add_job(
+            tracked,
+            IntervalTrigger(seconds=seconds, timezone=UTC),
+            id=job_id,
+            replace_existing=True,
+            next_run_time=self._clock(),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+
     async def shutdown(self, timeout: float = 10.0) -> None:
         """Stop claiming, let passes and sends in flight finish (up to ``timeout`` s), then stop.
 

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity
 
+from models.alerts import format_price
+
 LATE_NOTE_AFTER = timedelta(minutes=1)
 
 
@@ -47,6 +49,49 @@ def reminder_activity(
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "version": "1.3",
         "body": body,
+        "actions": actions,
+    }
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(card), text=plain)
+    activity.summary = plain[:200]
+    return activity
+
+
+def alert_activity(
+    *,
+    number: int,
+    condition_text: str,
+    symbol: str,
+    price: float,
+    reference_price: float,
+    change_pct: float,
+    at_local: str,
+    source: str,
+    simulated: bool,
+    repeat: bool,
+) -> Activity:
+    """Build the message that tells a user their price alert ``number`` fired."""
+    headline = f"🔔 Alert #{number}: {condition_text}"
+    detail = (
+        f"{symbol} is at {format_price(price)} ({change_pct:+.2f}% vs {format_price(reference_price)}) "
+        f"at {at_local}. Source: {source}"
+        + (" (simulated prices, not real market data)" if simulated else "")
+        + "."
+    )
+    plain = f"{headline}. {detail}"
+    actions = [
+        {"type": "Action.Submit", "title": "Snooze 1 h", "data": {"nudge": "alert-snooze", "number": number, "minutes": 60}},
+        {"type": "Action.Submit", "title": "Disable", "data": {"nudge": "alert-disable", "number": number}},
+    ]
+    if not repeat:
+        actions.append({"type": "Action.Submit", "title": "Re-arm", "data": {"nudge": "alert-rearm", "number": number}})
+    card = {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.3",
+        "body": [
+            {"type": "TextBlock", "text": headline, "wrap": True, "weight": "Bolder"},
+            {"type": "TextBlock", "text": detail, "wrap": True},
+        ],
         "actions": actions,
     }
     activity = MessageFactory.attachment(CardFactory.adaptive_card(card), text=plain)
