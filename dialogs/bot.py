@@ -11,10 +11,20 @@ from botbuilder.dialogs import DialogSet, DialogTurnStatus
 from botbuilder.schema import ChannelAccount
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from dialogs.alert_commands import (
+    AlertCommand,
+    alert_command_from_card,
+    is_alert_card,
+    parse_alert_command,
+    run_alert_command,
+)
+from dialogs.alert_parse import looks_like_alert
 from dialogs.commands import Command, parse_command
 from dialogs.context import TurnUser, get_turn_user, set_turn_user
+from dialogs.create_alert import CreateAlertDialog
 from dialogs.create_reminder import CreateReminderDialog, valid_zone
 from dialogs.timeparse import parse_reminder
+from models.alerts import Alerts
 from models.reminders import ReminderError, Reminders
 from models.schedule import format_local
 from models.store import set_user_timezone, upsert_conversation, upsert_user
@@ -33,6 +43,8 @@ HELP = """Here's what I can do:
 - **Set a reminder:** "remind me to stretch in 10 minutes", "remind me tomorrow at 9am to call Anna", "every weekday at 8:30 remind me to stand up", "every 2 hours drink water", "remind me to pay rent on the 1st of every month at 10:00"
 - **See them:** "my reminders"
 - **Change them:** "cancel 3", "cancel all", "pause 3", "resume 3", "snooze 3 1h", "done 3"
+- **Price alerts:** "alert me when BTC goes above 70000", "tell me if AAPL drops below 180", "BTC crosses 65000", "ETH moves 5%", "EUR/USD changes 1% within 1 hour"; add "every time, at most once an hour" or "for 7 days"
+- **Alerts and prices:** "my alerts", "cancel alert 2", "pause alert 2", "resume alert 2", "rearm alert 2", "price BTC", "prices"
 - **Time zone:** "my timezone", "set my timezone to Europe/Prague"
 
 Say "cancel" to stop what we're doing."""
@@ -82,12 +94,16 @@ class NudgeBot(ActivityHandler):
         sessionmaker: async_sessionmaker,
         conversation_state: ConversationState,
         reminders: Reminders,
+        alerts: Alerts | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._conversation_state = conversation_state
         self._reminders = reminders
+        self._alerts = alerts
         self._dialogs = DialogSet(conversation_state.create_property("DialogState"))
         self._dialogs.add(CreateReminderDialog(reminders, self._store_timezone))
+        if alerts is not None:
+            self._dialogs.add(CreateAlertDialog(alerts))
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await self._remember(turn_context)
@@ -143,7 +159,16 @@ class NudgeBot(ActivityHandler):
         activity = turn_context.activity
         text = (activity.text or "").strip()
         if isinstance(activity.value, dict) and activity.value.get("nudge"):
-            await self._card_action(turn_context, activity.value)
+            if self._alerts is not None and is_alert_card(activity.value):
+                command = alert_command_from_card(activity.value)
+                reply = (
+                    "That button doesn't name an alert I know."
+                    if command is None
+                    else await self._run_alert_command(turn_context, command)
+                )
+                await turn_context.send_activity(MessageFactory.text(reply))
+            else:
+                await self._card_action(turn_context, activity.value)
             return
         if not text:
             await turn_context.send_activity('I got an empty message. Say "help" to see what I can do.')
@@ -163,11 +188,20 @@ class NudgeBot(ActivityHandler):
             result = await dialog_context.continue_dialog()
             if result.status != DialogTurnStatus.Empty:
                 return
+        alert_command = parse_alert_command(text) if self._alerts is not None else None
+        if alert_command is not None:
+            reply = await self._run_alert_command(turn_context, alert_command)
+            await turn_context.send_activity(MessageFactory.text(reply))
+            return
         command = parse_command(text)
         if command is not None:
             await self._run_command(turn_context, command)
             return
         user = get_turn_user(turn_context)
+        # Before reminders: "BTC moves 3% in 15 minutes" also reads as a time.
+        if self._alerts is not None and looks_like_alert(text):
+            await dialog_context.begin_dialog(CreateAlertDialog.__name__, text)
+            return
         if REMINDER_START.match(text) or (
             user.timezone
             and parse_reminder(text, now=self._reminders.now(), tz=user.timezone).schedule is not None
@@ -183,6 +217,11 @@ class NudgeBot(ActivityHandler):
         await turn_context.send_activity(
             'Sorry, I didn\'t understand that. Try "remind me to stretch in 10 minutes", '
             'or say "help".'
+        )
+
+    async def _run_alert_command(self, turn_context: TurnContext, command: AlertCommand) -> str:
+        return await run_alert_command(
+            command, alerts=self._alerts, user=get_turn_user(turn_context), now=self._alerts.now()
         )
 
     async def _card_action(self, turn_context: TurnContext, value: dict) -> None:
