@@ -114,6 +114,10 @@ def settings_from_env() -> Settings:
         price_max_age_seconds=float(_int("PRICE_MAX_AGE_SECONDS", 300)),
         price_feed_env={k: v for k, v in os.environ.items() if k.startswith("PRICE_FEED")},
     )
+    try:
+        feed_from_env(settings.price_feed_env)  # only to refuse bad settings before starting
+    except ValueError as exc:
+        raise SystemExit(f"bad price feed setting: {exc}") from None
     if settings.delivery_lease_seconds < 2 * settings.send_timeout_seconds:
         raise SystemExit("DELIVERY_LEASE_SECONDS must be at least twice SEND_TIMEOUT_SECONDS")
     return settings
