@@ -379,23 +379,11 @@ class AlertIndex:
 
         # One pass over each heap suffices: no event pushes a watch into the other heap that
         # this same price meets (a re-arm's fire level is on the far side of its band).
-        up, down, neg = sym.up, sym.down, -price
-        while up and up[0][0] <= price:
-            _, aid, gen, code = heappop(up)
-            alert = alerts.get(aid)
-            if alert is None or alert.gen != gen:
-                sym.stale -= 1
-                continue
-            alert.entries -= 1
-            self._event(alert, code, price, at, fired)
-        while down and down[0][0] <= neg:
-            _, aid, gen, code = heappop(down)
-            alert = alerts.get(aid)
-            if alert is None or alert.gen != gen:
-                sym.stale -= 1
-                continue
-            alert.entries -= 1
-            self._event(alert, code, price, at, fired)
+        up, down = sym.up, sym.down
+        if up and up[0][0] <= price:
+            self._pop_through(sym, up, price, price, at, fired)
+        if down and down[0][0] <= -price:
+            self._pop_through(sym, down, -price, price, at, fired)
 
         self._maybe_compact(sym)
         if len(fired) > 1:
@@ -420,7 +408,6 @@ class AlertIndex:
             self._schedule(alert, at)
 
     def _tick_windows(self, sym: _Symbol, price: float, at: datetime, fired: list[Firing]) -> None:
-        alerts = self._alerts
         for window in sym.windows.values():
             cutoff = at - window.delta
             mins, maxs = window.mins, window.maxs
@@ -438,19 +425,26 @@ class AlertIndex:
             high = window.high = maxs[0][1]
             rise = (price - low) / low * 100.0
             fall = (high - price) / high * 100.0
-            # Re-arms first (key -X < -change means X > change), then firings (X <= change).
-            for heap, limit, strict in ((window.rearm_up, -rise, True),
-                                        (window.rearm_down, -fall, True),
-                                        (window.fire_up, rise, False),
-                                        (window.fire_down, fall, False)):
-                while heap and (heap[0][0] < limit if strict else heap[0][0] <= limit):
-                    _, aid, gen, code = heappop(heap)
-                    alert = alerts.get(aid)
-                    if alert is None or alert.gen != gen:
-                        sym.stale -= 1
-                        continue
-                    alert.entries -= 1
-                    self._event(alert, code, price, at, fired)
+            # Re-arms first (key -X < -change, i.e. X > change), then firings (X <= change).
+            for heap, limit in ((window.rearm_up, math.nextafter(-rise, -math.inf)),
+                                (window.rearm_down, math.nextafter(-fall, -math.inf)),
+                                (window.fire_up, rise),
+                                (window.fire_down, fall)):
+                if heap and heap[0][0] <= limit:
+                    self._pop_through(sym, heap, limit, price, at, fired)
+
+    def _pop_through(self, sym: _Symbol, heap: list[tuple], limit: float, price: float,
+                     at: datetime, fired: list[Firing]) -> None:
+        """Pop and handle every entry of ``heap`` keyed at or below ``limit``."""
+        alerts = self._alerts
+        while heap and heap[0][0] <= limit:
+            _, aid, gen, code = heappop(heap)
+            alert = alerts.get(aid)
+            if alert is None or alert.gen != gen:
+                sym.stale -= 1
+                continue
+            alert.entries -= 1
+            self._event(alert, code, price, at, fired)
 
     def _event(self, alert: _Alert, code: int, price: float, at: datetime,
                fired: list[Firing]) -> None:

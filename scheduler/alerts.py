@@ -24,11 +24,11 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from models.alerts import AlertView
 from models.schedule import format_local
 from models.store import dialect_insert, is_postgres
-from models.tables import Alert, Conversation, Occurrence, Price, User
+from models.tables import Alert, Conversation, Price, User
 from scheduler.alert_index import AlertIndex, AlertRule, AlertState, Firing
 from scheduler.feeds import PriceFeed, PriceTick
 from scheduler.messages import alert_activity
-from scheduler.outbox import Outbox, Send
+from scheduler.outbox import NewOccurrences, Outbox, Send
 
 logger = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ class AlertEngine:
         changes: dict[int, AlertState],
         now: datetime,
     ) -> list[Send]:
-        sends: list[tuple[Occurrence, dict, str]] = []
+        claimed = NewOccurrences()
         async with self._sessionmaker.begin() as session:
             latest: dict[str, PriceTick] = {tick.symbol: tick for tick in ticks}
             for tick in latest.values():
@@ -285,19 +285,16 @@ class AlertEngine:
                     simulated=tick.simulated,
                     repeat=alert.repeat,
                 )
-                occurrence = Occurrence(
+                claimed.add(
+                    session,
                     kind="alert",
                     alert_id=alert.id,
-                    conversation_pk=conversation.id,
+                    conversation=conversation,
                     due_at=firing.at,
-                    payload=activity.serialize(),
-                    status="sending" if conversation.active else "failed",
-                    claimed_at=now,
-                    last_error=None if conversation.active else "conversation is inactive",
+                    activity=activity,
+                    now=now,
+                    label=f"alert {alert.id}",
                 )
-                session.add(occurrence)
-                if conversation.active:
-                    sends.append((occurrence, conversation.reference, f"alert {alert.id}"))
             await session.flush()
             # After the firings: a re-arm later in the same batch is the newer state.
             for alert_id, state in changes.items():
@@ -306,13 +303,4 @@ class AlertEngine:
                     .where(Alert.id == alert_id, Alert.state == "active")
                     .values(armed=state.armed, side=state.side)
                 )
-            return [
-                Send(
-                    occurrence_id=occurrence.id,
-                    attempts=0,
-                    reference=reference,
-                    payload=occurrence.payload,
-                    label=label,
-                )
-                for occurrence, reference, label in sends
-            ]
+            return claimed.sends()

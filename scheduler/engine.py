@@ -30,10 +30,9 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from models.schedule import ScheduleError, is_recurring, next_fire_time
 from models.store import earliest_due_time, lock_due_reminders
-from models.tables import Occurrence
 from scheduler.delivery import Deliverer
 from scheduler.messages import reminder_activity
-from scheduler.outbox import Outbox, RetryPolicy, Send
+from scheduler.outbox import NewOccurrences, Outbox, RetryPolicy, Send
 
 logger = logging.getLogger(__name__)
 
@@ -258,7 +257,7 @@ class ReminderScheduler:
             self._pass_running = False
 
     async def _claim_reminders(self, now: datetime) -> list[Send]:
-        claimed: list[tuple[Occurrence, dict, str]] = []
+        claimed = NewOccurrences()
         async with self._sessionmaker.begin() as session:
             for reminder, conversation in await lock_due_reminders(
                 session, now=now, limit=self._batch_size
@@ -276,36 +275,21 @@ class ReminderScheduler:
                 reminder.next_run_at = following
                 if following is None:
                     reminder.state = "done"
-                activity = reminder_activity(
-                    number=reminder.number,
-                    text=reminder.text,
-                    recurring=following is not None,
-                    due_at=due_at,
-                    now=now,
-                )
-                occurrence = Occurrence(
+                claimed.add(
+                    session,
                     kind="reminder",
                     reminder_id=reminder.id,
-                    conversation_pk=conversation.id,
+                    conversation=conversation,
                     due_at=due_at,
-                    payload=activity.serialize(),
-                    status="sending",
-                    claimed_at=now,
+                    activity=reminder_activity(
+                        number=reminder.number,
+                        text=reminder.text,
+                        recurring=following is not None,
+                        due_at=due_at,
+                        now=now,
+                    ),
+                    now=now,
+                    label=f"reminder {reminder.id}",
                 )
-                if not conversation.active:
-                    occurrence.status = "failed"
-                    occurrence.last_error = "conversation is inactive"
-                session.add(occurrence)
-                if conversation.active:
-                    claimed.append((occurrence, conversation.reference, f"reminder {reminder.id}"))
             await session.flush()
-            return [
-                Send(
-                    occurrence_id=occurrence.id,
-                    attempts=0,
-                    reference=reference,
-                    payload=occurrence.payload,
-                    label=label,
-                )
-                for occurrence, reference, label in claimed
-            ]
+            return claimed.sends()

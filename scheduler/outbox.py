@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from models.store import lock_occurrences_to_send, record_outcome
+from models.tables import Occurrence
 from scheduler.delivery import Deliverer, DeliveryResult
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,58 @@ class Send:
     reference: dict[str, Any]
     payload: dict[str, Any]
     label: str
+
+
+class NewOccurrences:
+    """Occurrences written in one claiming transaction, and the sends they become.
+
+    Add them inside the transaction; after ``session.flush()`` (which gives them ids),
+    :meth:`sends` lists the ones to dispatch. An occurrence for an inactive conversation is
+    recorded as failed straight away and not sent.
+    """
+
+    def __init__(self) -> None:
+        self._claimed: list[tuple[Occurrence, dict[str, Any], str]] = []
+
+    def add(
+        self,
+        session,
+        *,
+        kind: str,
+        conversation,
+        due_at: datetime,
+        activity: Activity,
+        now: datetime,
+        label: str,
+        **source: int,
+    ) -> None:
+        occurrence = Occurrence(
+            kind=kind,
+            conversation_pk=conversation.id,
+            due_at=due_at,
+            payload=activity.serialize(),
+            status="sending",
+            claimed_at=now,
+            **source,
+        )
+        if not conversation.active:
+            occurrence.status = "failed"
+            occurrence.last_error = "conversation is inactive"
+        session.add(occurrence)
+        if conversation.active:
+            self._claimed.append((occurrence, conversation.reference, label))
+
+    def sends(self) -> list[Send]:
+        return [
+            Send(
+                occurrence_id=occurrence.id,
+                attempts=0,
+                reference=reference,
+                payload=occurrence.payload,
+                label=label,
+            )
+            for occurrence, reference, label in self._claimed
+        ]
 
 
 class Outbox:

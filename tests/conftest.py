@@ -8,8 +8,7 @@ import concurrent.futures
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass
 
 import aiohttp
 import asyncpg
