@@ -36,7 +36,7 @@ from models.db import (
 )
 from models.alerts import Alerts
 from models.reminders import Reminders
-from scheduler.alerts import AlertEngine
+from scheduler.alerts import AlertEngine, IngestFailed
 from scheduler.delivery import Deliverer
 from scheduler.engine import ReminderScheduler
 from scheduler.feeds import PriceTick, feed_from_env, normalise_symbol
@@ -69,6 +69,7 @@ class Settings:
     price_api_keys: tuple[str, ...] = field(default=(), repr=False)
     price_max_age_seconds: float = 300.0
     price_push_max_ticks: int = 1000
+    price_max_symbols: int = 100
     price_feed_env: dict[str, str] = field(default_factory=dict, repr=False)
 
 
@@ -112,6 +113,7 @@ def settings_from_env() -> Settings:
         max_alerts_per_user=_int("MAX_ALERTS_PER_USER", 100),
         price_api_keys=_keys(os.environ.get("PRICES_API_KEYS", "")),
         price_max_age_seconds=float(_int("PRICE_MAX_AGE_SECONDS", 300)),
+        price_max_symbols=_int("PRICE_MAX_SYMBOLS", 100),
         price_feed_env={k: v for k, v in os.environ.items() if k.startswith("PRICE_FEED")},
     )
     try:
@@ -184,6 +186,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         known_symbols=engine.known_symbols,
         on_change=engine.refresh,
         max_live=settings.max_alerts_per_user,
+        max_quote_age_seconds=settings.price_max_age_seconds,
     )
     app[ADAPTER] = adapter
     app[SCHEDULER] = scheduler
@@ -284,7 +287,8 @@ def _api_key_ok(request: web.Request, keys: tuple[str, ...]) -> bool:
     """Check ``Authorization: Bearer <key>`` or ``X-Api-Key`` against every key in constant time."""
     auth = request.headers.get("Authorization", "")
     offered = auth[7:].strip() if auth[:7].lower() == "bearer " else request.headers.get("X-Api-Key", "")
-    offered_bytes = offered.encode()
+    # aiohttp keeps undecodable header bytes as surrogates; encode them back, don't fail.
+    offered_bytes = offered.encode("utf-8", "surrogateescape")
     matched = False
     for key in keys:  # no early exit: the time taken doesn't tell which key matched
         matched |= hmac.compare_digest(offered_bytes, key.encode())
@@ -298,7 +302,7 @@ async def read_json_body(request: web.Request, limit: int) -> tuple[object, web.
     if request.content_length is not None and request.content_length > limit:
         return None, _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body larger than {limit} bytes")
     try:
-        body = await request.content.read(limit + 1)
+        body = await request.read()  # the whole body, however it was chunked
     except web.HTTPRequestEntityTooLarge:
         return None, _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body larger than {limit} bytes")
     if len(body) > limit:
@@ -328,7 +332,11 @@ def parse_ticks(payload: object, *, now: datetime, max_ticks: int) -> list[Price
         if symbol is None:
             raise ValueError(f"[{i}].symbol must be 1-15 characters of A-Z 0-9 . / -")
         price = item.get("price")
-        if isinstance(price, bool) or not isinstance(price, (int, float)) or not math.isfinite(price) or price <= 0:
+        try:
+            price = float(price) if not isinstance(price, bool) and isinstance(price, (int, float)) else None
+        except OverflowError:  # an integer with hundreds of digits
+            price = None
+        if price is None or not math.isfinite(price) or price <= 0:
             raise ValueError(f"[{i}].price must be a positive finite number")
         raw_time = item.get("time")
         if not isinstance(raw_time, str):
@@ -339,9 +347,14 @@ def parse_ticks(payload: object, *, now: datetime, max_ticks: int) -> list[Price
             raise ValueError(f"[{i}].time is not an ISO 8601 time") from None
         if at.tzinfo is None:
             raise ValueError(f"[{i}].time needs a UTC offset (e.g. 2026-11-24T12:00:00Z)")
+        try:
+            at = at.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValueError(f"[{i}].time is out of range") from None
         if at - now > timedelta(minutes=5):
             raise ValueError(f"[{i}].time is in the future")
-        ticks.append(PriceTick(symbol=symbol, price=float(price), at=at, source="push"))
+        # A clock a little ahead must not make the symbol's later real ticks look old.
+        ticks.append(PriceTick(symbol=symbol, price=price, at=min(at, now), source="push"))
     return ticks
 
 
@@ -361,10 +374,25 @@ async def prices(request: web.Request) -> web.Response:
         ticks = parse_ticks(payload, now=now, max_ticks=settings.price_push_max_ticks)
     except ValueError as exc:
         return _error(HTTPStatus.BAD_REQUEST, str(exc))
-    stale = sum(1 for tick in ticks if engine.is_stale(tick))
-    fired = await engine.ingest(ticks)
+    new = engine.new_symbols(tick.symbol for tick in ticks)
+    if new and len(engine.known_symbols()) + len(new) > settings.price_max_symbols:
+        return _error(
+            HTTPStatus.BAD_REQUEST,
+            f"at most {settings.price_max_symbols} symbols; not adding {', '.join(sorted(new))}",
+        )
+    try:
+        result = await engine.ingest(ticks)
+    except IngestFailed:
+        return _error(HTTPStatus.SERVICE_UNAVAILABLE, "prices could not be recorded; try again")
+    # "ignored": older than a price already seen for the symbol (out of order or repeated).
     return web.json_response(
-        {"accepted": len(ticks) - stale, "stale": stale, "fired": fired}, status=HTTPStatus.ACCEPTED
+        {
+            "accepted": result.accepted,
+            "stale": result.stale,
+            "ignored": len(ticks) - result.accepted - result.stale,
+            "fired": result.fired,
+        },
+        status=HTTPStatus.ACCEPTED,
     )
 
 

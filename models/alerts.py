@@ -179,8 +179,11 @@ def validate_request(request: AlertRequest, *, known_symbols: tuple[str, ...]) -
         raise AlertError(f"Unknown direction {request.direction!r}.")
     if not math.isfinite(request.threshold) or request.threshold <= 0:
         raise AlertError("The threshold must be a positive number.")
-    if request.condition in ("move", "window") and request.threshold > MAX_PERCENT:
-        raise AlertError(f"A percentage change can be at most {MAX_PERCENT:g}%.")
+    if request.condition in ("move", "window"):
+        if request.threshold > MAX_PERCENT:
+            raise AlertError(f"A percentage change can be at most {MAX_PERCENT:g}%.")
+        if request.direction != "up" and request.threshold >= 100:
+            raise AlertError("A price can't fall by 100% or more; pick a smaller drop.")
     if request.condition == "window":
         if not request.window_seconds or not 60 <= request.window_seconds <= MAX_WINDOW.total_seconds():
             raise AlertError("The time window must be between 1 minute and 7 days.")
@@ -215,6 +218,7 @@ class Alerts:
         on_change: Callable[[int], Awaitable[None]],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_live: int = 100,
+        max_quote_age_seconds: float = 300.0,
     ) -> None:
         self._sessionmaker = sessionmaker
         self.quote = quote
@@ -222,6 +226,7 @@ class Alerts:
         self._on_change = on_change
         self._clock = clock
         self.max_live = max_live
+        self._max_quote_age = timedelta(seconds=max_quote_age_seconds)
 
     def now(self) -> datetime:
         return self._clock()
@@ -239,6 +244,12 @@ class Alerts:
         if quote is None:
             raise AlertError(f"I have no price for {request.symbol} yet; try again in a minute.")
         now = self._clock()
+        if now - quote.at > self._max_quote_age:
+            # A move's base and a cross's side must come from a price that is current.
+            raise AlertError(
+                f"My latest {request.symbol} price is too old to set an alert against; "
+                "try again when the price feed is back."
+            )
         side = None
         if request.condition == "cross":
             if quote.price == request.threshold:
@@ -367,6 +378,8 @@ class Alerts:
             alert.armed = True
             alert.snoozed_until = None
             alert.last_fired_at = None
+            # A fresh start: a re-armed cross fires at its level again, not past the band.
+            alert.fire_count = 0
             if alert.condition == "move" and quote is not None:
                 alert.base_price = quote.price
             if alert.condition == "cross" and quote is not None:

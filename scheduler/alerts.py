@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -33,6 +34,19 @@ from scheduler.outbox import NewOccurrences, Outbox, Send
 logger = logging.getLogger(__name__)
 
 LOAD_CHUNK = 5000
+
+
+class IngestFailed(Exception):
+    """Ticks could not be recorded (the database is unavailable); nothing was sent."""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What became of a batch of ticks: evaluated, too old, alerts fired."""
+
+    accepted: int
+    stale: int
+    fired: int
 
 
 def rule_of(alert: Alert) -> AlertRule:
@@ -88,6 +102,9 @@ class AlertEngine:
         self._max_age = timedelta(seconds=max_age_seconds)
         self.index = AlertIndex()
         self._latest: dict[str, PriceTick] = {}
+        # Alerts whose row changed but could not be re-read yet (database away).
+        self._dirty: set[int] = set()
+        self._expired_pending: set[int] = set()
         # Ticks are evaluated one batch at a time: the index and the rows must move together.
         self._lock = asyncio.Lock()
 
@@ -95,6 +112,10 @@ class AlertEngine:
 
     def known_symbols(self) -> tuple[str, ...]:
         return tuple(sorted(set(self.feed.symbols) | set(self._latest)))
+
+    def new_symbols(self, symbols: Iterable[str]) -> set[str]:
+        """The symbols in ``symbols`` this engine has never seen."""
+        return set(symbols) - set(self.feed.symbols) - set(self._latest)
 
     def quote(self, symbol: str) -> PriceTick | None:
         """The latest price of ``symbol`` seen from any source, or None."""
@@ -132,6 +153,10 @@ class AlertEngine:
                     self._add(alert)
                 last_id = rows[-1].id
                 session.expunge_all()
+        resume = getattr(self.feed, "resume", None)
+        if resume is not None:
+            # Continue a simulated walk where it was, so a restart is not a fake price jump.
+            resume({s: t.price for s, t in self._latest.items() if t.simulated})
         logger.info("alert engine loaded %d active alerts", len(self.index))
 
     def _add(self, alert: Alert) -> None:
@@ -141,36 +166,59 @@ class AlertEngine:
         )
 
     async def refresh(self, alert_id: int) -> None:
-        """Re-read one alert after the chat changed it (created, paused, re-armed...)."""
+        """Re-read one alert after the chat changed it (created, paused, re-armed...).
+
+        Never raises: an alert that can't be re-read now (database away) is retried by
+        :meth:`housekeeping`, so the index can't stay behind its row.
+        """
         async with self._lock:
+            await self._reload(alert_id)
+
+    async def _reload(self, alert_id: int) -> None:
+        # Called with the lock held.
+        self.index.remove(alert_id)
+        try:
             async with self._sessionmaker() as session:
                 alert = await session.get(Alert, alert_id)
-            self.index.remove(alert_id)
-            if alert is not None and alert.state == "active":
-                self._add(alert)
+        except (SQLAlchemyError, OSError) as exc:
+            logger.warning("alert %s: re-read failed (%s); retrying later", alert_id, type(exc).__name__)
+            self._dirty.add(alert_id)
+            return
+        self._dirty.discard(alert_id)
+        if alert is not None and alert.state == "active":
+            self._add(alert)
 
     async def housekeeping(self) -> None:
-        """Expire alerts past their end and wake snoozed ones (a periodic job)."""
+        """Expire alerts past their end, wake snoozed ones, and re-read any the index missed
+        (a periodic job)."""
         now = self._clock()
         async with self._lock:
-            expired = self.index.expire(now)
-            async with self._sessionmaker.begin() as session:
-                if expired:
-                    await session.execute(
-                        update(Alert)
-                        .where(Alert.id.in_(expired), Alert.state == "active")
-                        .values(state="expired")
-                    )
-                woken = (
-                    await session.execute(
-                        update(Alert)
-                        .where(Alert.state == "paused", Alert.snoozed_until <= now)
-                        .values(state="active", snoozed_until=None)
-                        .returning(Alert.id)
-                    )
-                ).scalars().all()
-        for alert_id in woken:
-            await self.refresh(alert_id)
+            for alert_id in list(self._dirty):
+                await self._reload(alert_id)
+            expired = sorted(set(self.index.expire(now)) | self._expired_pending)
+            try:
+                async with self._sessionmaker.begin() as session:
+                    if expired:
+                        await session.execute(
+                            update(Alert)
+                            .where(Alert.id.in_(expired), Alert.state == "active")
+                            .values(state="expired")
+                        )
+                    woken = (
+                        await session.execute(
+                            update(Alert)
+                            .where(Alert.state == "paused", Alert.snoozed_until <= now)
+                            .values(state="active", snoozed_until=None)
+                            .returning(Alert.id)
+                        )
+                    ).scalars().all()
+            except (SQLAlchemyError, OSError):
+                # They are out of the index already (they can't fire); mark the rows next run.
+                self._expired_pending.update(expired)
+                raise
+            self._expired_pending.clear()
+            for alert_id in woken:
+                await self._reload(alert_id)
         if expired:
             logger.info("%d alerts expired", len(expired))
 
@@ -182,49 +230,56 @@ class AlertEngine:
 
     # --- evaluation ---------------------------------------------------------------------
 
-    async def ingest(self, ticks: Iterable[PriceTick]) -> int:
-        """Evaluate ticks; persist the prices and any firings; start sending. Returns firings."""
+    async def ingest(self, ticks: Iterable[PriceTick]) -> IngestResult:
+        """Evaluate ticks; persist the prices and any firings; start sending.
+
+        Raises:
+            IngestFailed: the database could not record them; nothing was sent, and the
+                alerts involved were re-read so that the next tick can fire them.
+        """
         now = self._clock()
+        ticks = sorted(ticks, key=lambda t: t.at)
         async with self._lock:
             fresh: list[PriceTick] = []
-            for tick in sorted(ticks, key=lambda t: t.at):
+            stale = 0
+            for tick in ticks:
                 if now - tick.at > self._max_age:
+                    stale += 1
                     logger.info("ignoring a stale %s tick from %s", tick.symbol, tick.at.isoformat())
                     continue
                 latest = self._latest.get(tick.symbol)
                 if latest is not None and tick.at <= latest.at:
                     continue  # out of order or repeated
+                if (
+                    latest is not None
+                    and tick.source != "push"
+                    and latest.source == "push"
+                    and now - latest.at <= self._max_age
+                ):
+                    # A symbol someone pushes belongs to the pusher while its prices are
+                    # fresh: interleaving two sources would make the price jump between them.
+                    continue
                 self._latest[tick.symbol] = tick
                 fresh.append(tick)
             if not fresh:
-                return 0
+                return IngestResult(accepted=0, stale=stale, fired=0)
             firings: list[tuple[Firing, PriceTick]] = []
             for tick in fresh:
-                firings.extend((firing, tick) for firing in self.index.on_tick(tick.symbol, tick.price, tick.at))
+                firings.extend(
+                    (firing, tick) for firing in self.index.on_tick(tick.symbol, tick.price, tick.at)
+                )
             # Re-arms and learnt sides: persisted too, so a restart doesn't undo them.
             changes = self.index.pop_state_changes()
             try:
                 sends = await self._persist(fresh, firings, changes, now)
-            except SQLAlchemyError:
-                # The index moved on but the rows did not: re-read the alerts that fired.
-                logger.exception("could not record %d alert firings", len(firings))
-                for firing, _ in firings:
-                    self.index.remove(firing.alert_id)
-                for firing, _ in firings:
-                    await self._reload_unlocked(firing.alert_id)
-                return 0
+            except (SQLAlchemyError, OSError) as exc:
+                # The index moved on but the rows did not: re-read every alert involved.
+                logger.error("could not record %d alert firings: %s", len(firings), type(exc).__name__)
+                for alert_id in {firing.alert_id for firing, _ in firings} | set(changes):
+                    await self._reload(alert_id)
+                raise IngestFailed(str(type(exc).__name__)) from exc
         self._outbox.dispatch(sends)
-        return len(sends)
-
-    async def _reload_unlocked(self, alert_id: int) -> None:
-        try:
-            async with self._sessionmaker() as session:
-                alert = await session.get(Alert, alert_id)
-        except SQLAlchemyError:
-            logger.error("alert %s stays out of the index until the next restart", alert_id)
-            return
-        if alert is not None and alert.state == "active":
-            self._add(alert)
+        return IngestResult(accepted=len(fresh), stale=stale, fired=len(sends))
 
     async def _persist(
         self,

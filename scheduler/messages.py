@@ -78,12 +78,15 @@ def alert_activity(
         + "."
     )
     plain = f"{headline}. {detail}"
-    actions = [
-        {"type": "Action.Submit", "title": "Snooze 1 h", "data": {"nudge": "alert-snooze", "number": number, "minutes": 60}},
-        {"type": "Action.Submit", "title": "Disable", "data": {"nudge": "alert-disable", "number": number}},
-    ]
-    if not repeat:
-        actions.append({"type": "Action.Submit", "title": "Re-arm", "data": {"nudge": "alert-rearm", "number": number}})
+    if repeat:
+        # A repeating alert keeps watching: it can be silenced for a while or switched off.
+        actions = [
+            {"type": "Action.Submit", "title": "Snooze 1 h", "data": {"nudge": "alert-snooze", "number": number, "minutes": 60}},
+            {"type": "Action.Submit", "title": "Disable", "data": {"nudge": "alert-disable", "number": number}},
+        ]
+    else:
+        # A once alert is done after firing; the useful action is to watch again.
+        actions = [{"type": "Action.Submit", "title": "Re-arm", "data": {"nudge": "alert-rearm", "number": number}}]
     card = {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",

@@ -6,7 +6,7 @@ A feed is polled by the scheduler every ``interval_seconds`` and returns ``Price
 Pushed ticks (``POST /api/prices``) are built as ``PriceTick(..., source="push")``.
 """
 
-from scheduler.feeds.base import DEFAULT_SYMBOLS, PriceFeed, PriceTick, normalise_symbol
+from scheduler.feeds.base import DEFAULT_SYMBOLS, NoFeed, PriceFeed, PriceTick, normalise_symbol
 from scheduler.feeds.config import feed_from_env
 from scheduler.feeds.http_json import MAX_BODY_BYTES, HttpJsonFeed
 from scheduler.feeds.simulated import SimulatedFeed
@@ -14,6 +14,7 @@ from scheduler.feeds.simulated import SimulatedFeed
 __all__ = [
     "DEFAULT_SYMBOLS",
     "MAX_BODY_BYTES",
+    "NoFeed",
     "HttpJsonFeed",
     "PriceFeed",
     "PriceTick",

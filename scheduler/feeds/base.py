@@ -110,3 +110,17 @@ def positive_seconds(value: float, name: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be finite and > 0, got {value!r}")
     return float(value)
+
+
+class NoFeed:
+    """No polled feed: prices arrive only through ``POST /api/prices``."""
+
+    name = "none"
+    symbols: tuple[str, ...] = ()
+    interval_seconds = 3600.0
+
+    async def poll(self, now: datetime) -> list[PriceTick]:
+        return []
+
+    async def close(self) -> None:
+        pass

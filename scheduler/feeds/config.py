@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
-from scheduler.feeds.base import DEFAULT_SYMBOLS, PriceFeed, normalise_symbol
+from scheduler.feeds.base import DEFAULT_SYMBOLS, NoFeed, PriceFeed, normalise_symbol
 from scheduler.feeds.http_json import HttpJsonFeed, check_url_template, parse_json_path
 from scheduler.feeds.simulated import SimulatedFeed
 
@@ -78,7 +78,8 @@ def _http_symbols(raw: str) -> tuple[str, ...]:
 def feed_from_env(env: Mapping[str, str]) -> PriceFeed:
     """Build the feed the environment asks for.
 
-    ``PRICE_FEED`` is ``simulated`` (the default) or ``http``. Both read
+    ``PRICE_FEED`` is ``simulated`` (the default), ``http``, or ``none`` (prices arrive
+    only through ``POST /api/prices``). Both read
     ``PRICE_FEED_INTERVAL_SECONDS`` and ``PRICE_FEED_SYMBOLS`` (comma list; the simulated
     feed also takes ``SYM=start_price`` for symbols it does not know). The simulated feed
     reads ``PRICE_FEED_SEED``; the HTTP feed ``PRICE_FEED_URL`` (required),
@@ -96,6 +97,8 @@ def feed_from_env(env: Mapping[str, str]) -> PriceFeed:
         ValueError: a variable has a bad value; the message starts with its name.
     """
     kind = (_value(env, "PRICE_FEED") or "simulated").lower()
+    if kind == "none":
+        return NoFeed()
     if kind == "simulated":
         return SimulatedFeed(
             seed=_parsed(env, "PRICE_FEED_SEED", int, 42),
@@ -118,4 +121,6 @@ def feed_from_env(env: Mapping[str, str]) -> PriceFeed:
             max_backoff_seconds=_parsed(env, "PRICE_FEED_MAX_BACKOFF_SECONDS", _seconds, 300.0),
             max_age_seconds=_parsed(env, "PRICE_FEED_MAX_AGE_SECONDS", _seconds, None),
         )
-    raise ValueError(f"PRICE_FEED: must be 'simulated' or 'http', got {env.get('PRICE_FEED')!r}")
+    raise ValueError(
+        f"PRICE_FEED: must be 'simulated', 'http' or 'none', got {env.get('PRICE_FEED')!r}"
+    )

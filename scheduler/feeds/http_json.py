@@ -255,10 +255,13 @@ class HttpJsonFeed:
         except TimeoutError:
             self._failed(symbol, f"timed out after {self.timeout_seconds:g}s")
         except aiohttp.ClientError as exc:
-            self._failed(symbol, f"request failed: {type(exc).__name__}: {exc}"[:300])
+            # Only the type and status: the text of some aiohttp errors holds the full URL,
+            # and a provider's API key may be in its query string.
+            status = getattr(exc, "status", None)
+            self._failed(symbol, f"request failed: {type(exc).__name__}" + (f" {status}" if status else ""))
         except Exception as exc:  # a provider must never break the poll loop
-            logger.exception("price feed %s: unexpected error for %s", self.name, symbol)
-            self._failed(symbol, f"unexpected {type(exc).__name__}: {exc}"[:300])
+            logger.error("price feed %s: unexpected %s for %s", self.name, type(exc).__name__, symbol)
+            self._failed(symbol, f"unexpected {type(exc).__name__}")
         else:
             state.failures = 0
             state.last_ok = self._clock()

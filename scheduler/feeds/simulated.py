@@ -120,5 +120,16 @@ class SimulatedFeed:
             for symbol in self.symbols
         ]
 
+    def resume(self, prices: dict[str, float]) -> None:
+        """Continue the walk from stored prices (after a restart), not from the start prices.
+
+        Without this a restart would jump every symbol back to its start price: a fake move
+        that could fire alerts.
+        """
+        for symbol, price in prices.items():
+            start = self._start.get(symbol)
+            if start is not None and math.isfinite(price) and price > 0:
+                self._price[symbol] = min(start * _RANGE, max(start / _RANGE, price))
+
     async def close(self) -> None:
         """Nothing to release."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -139,3 +142,70 @@ class TestDisabled:
     async def test_no_keys_configured_means_disabled(self, running_bot):
         status, body = await post(running_bot, [tick()])
         assert status == 404 and "disabled" in body["error"]
+
+
+@pytest.mark.parametrize(
+    "item, reason",
+    [
+        ({"symbol": "BTC", "price": int("9" * 400), "time": "2026-11-24T12:00:00Z"}, "[0].price"),
+        ({"symbol": "BTC", "price": 1, "time": "0001-01-01T00:30:00+01:00"}, "[0].time"),
+    ],
+)
+async def test_extreme_values_are_400_not_500(running_bot, item, reason):
+    status, answer = await post(running_bot, [item])
+    assert status == 400 and reason in answer["error"]
+
+
+async def test_undecodable_key_header_is_401_not_500(running_bot):
+    async with running_bot.http.post(
+        prices_url(running_bot),
+        data=b"[]",
+        headers={"Content-Type": "application/json", "X-Api-Key": "caf\udce9".encode("utf-8", "surrogateescape").decode("latin-1")},
+    ) as response:
+        assert response.status == 401
+
+
+async def test_a_body_sent_in_pieces_is_read_whole(running_bot):
+    body = json.dumps([tick("BTC", 70000 + i) for i in range(300)]).encode()
+
+    async def pieces():
+        for start in range(0, len(body), 4096):
+            yield body[start:start + 4096]
+            await asyncio.sleep(0)
+
+    status, answer = await post(
+        running_bot,
+        headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
+        data=pieces(),
+    )
+    assert status == 202, answer
+
+
+async def test_a_clock_running_ahead_does_not_freeze_the_symbol(running_bot):
+    ahead = datetime.now(UTC) + timedelta(minutes=3)
+    status, _ = await post(running_bot, [tick("AAPL", 190.0, at=ahead)])
+    assert status == 202
+    status, answer = await post(running_bot, [tick("AAPL", 191.0)])
+    assert (status, answer["accepted"], answer["ignored"]) == (202, 1, 0)
+    assert (await stored(running_bot))["AAPL"] == 191.0
+
+
+async def test_repeated_ticks_are_reported_as_ignored(running_bot):
+    at = datetime.now(UTC)
+    await post(running_bot, [tick("ETH", 3500.0, at=at)])
+    status, answer = await post(running_bot, [tick("ETH", 3501.0, at=at - timedelta(seconds=1))])
+    assert (status, answer["accepted"], answer["ignored"]) == (202, 0, 1)
+
+
+class TestSymbolCap:
+    @pytest.fixture
+    def bot_settings(self, database_url) -> Settings:
+        return Settings(database_url=database_url, price_api_keys=(KEY,), price_max_symbols=7)
+
+    async def test_new_symbols_beyond_the_cap_are_refused(self, running_bot):
+        # The simulated feed knows 5; two more fit, a third does not.
+        status, _ = await post(running_bot, [tick("SOL", 150.0), tick("ADA", 0.5)])
+        assert status == 202
+        status, answer = await post(running_bot, [tick("DOGE", 0.1)])
+        assert status == 400 and "at most 7 symbols" in answer["error"] and "DOGE" in answer["error"]
+        assert "DOGE" not in await stored(running_bot)

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from models.alerts import AlertRequest, Alerts
+from models.alerts import AlertError, AlertRequest, Alerts
 from models.db import make_sessionmaker, open_engine
 from models.tables import Alert, Occurrence
-from scheduler.alerts import AlertEngine
+from scheduler.alerts import AlertEngine, IngestFailed, IngestResult
 from scheduler.feeds import PriceTick, SimulatedFeed
 from scheduler.outbox import Outbox
 from tests.support.factories import RecordingDeliverer, make_conversation
@@ -52,7 +52,8 @@ class World:
         fired = 0
         for price in prices:
             self.clock.now += timedelta(seconds=1)
-            fired += await self.engine.ingest([PriceTick(symbol=symbol, price=price, at=self.clock.now, source="push")])
+            result = await self.engine.ingest([PriceTick(symbol=symbol, price=price, at=self.clock.now, source="push")])
+            fired += result.fired
         await self.outbox.drain(5)
         return fired
 
@@ -87,9 +88,9 @@ async def test_two_ticks_arriving_together_fire_once(world):
         PriceTick(symbol="BTC", price=p, at=world.clock.now + timedelta(milliseconds=i), source="push")
         for i, p in enumerate((70100, 70200))
     ]
-    fired = await asyncio.gather(world.engine.ingest(both[:1]), world.engine.ingest(both[1:]))
+    results = await asyncio.gather(world.engine.ingest(both[:1]), world.engine.ingest(both[1:]))
     await world.outbox.drain(5)
-    assert sum(fired) == 1
+    assert sum(r.fired for r in results) == 1
     assert len(world.deliverer.sent) == 1 and len(await world.occurrences()) == 1
 
 
@@ -127,7 +128,8 @@ async def test_a_failed_write_loses_nothing_and_sends_nothing(world, monkeypatch
         raise OperationalError("INSERT", {}, Exception("database is away"))
 
     monkeypatch.setattr(world.engine, "_persist", broken)
-    assert await world.tick("BTC", 70500) == 0
+    with pytest.raises(IngestFailed):
+        await world.tick("BTC", 70500)
     assert world.deliverer.sent == [] and await world.occurrences() == []
     monkeypatch.setattr(world.engine, "_persist", original)
     # The index was re-read from the rows: the next tick above the level fires, once.
@@ -140,7 +142,7 @@ async def test_stale_ticks_fire_nothing_and_do_not_become_the_price(world):
     await world.tick("BTC", 68000)
     await create(world, AlertRequest(symbol="BTC", condition="above", threshold=70000))
     old = PriceTick(symbol="BTC", price=99999, at=world.clock.now - timedelta(minutes=10), source="http:x")
-    assert await world.engine.ingest([old]) == 0
+    assert await world.engine.ingest([old]) == IngestResult(accepted=0, stale=1, fired=0)
     assert world.engine.quote("BTC").price == 68000
 
 
@@ -163,3 +165,63 @@ async def test_snoozed_alert_is_silent_then_watches_again(world):
     await world.engine.housekeeping()
     assert (await world.alert()).state == "active"
     assert await world.tick("BTC", 70600) == 1
+
+
+async def test_a_failed_write_keeps_a_rearm_for_after_a_restart(world, sessionmaker, monkeypatch):
+    await world.tick("ETH", 3900)
+    await create(world, AlertRequest(symbol="ETH", condition="above", threshold=4000, repeat=True))
+    await world.tick("ETH", 4050)  # fired: disarmed in the row
+
+    async def broken(*args, **kwargs):
+        raise ConnectionRefusedError("database is away")  # what asyncpg raises, not SQLAlchemyError
+
+    monkeypatch.setattr(world.engine, "_persist", broken)
+    with pytest.raises(IngestFailed):
+        await world.tick("ETH", 3950)  # would re-arm, but nothing was written
+    monkeypatch.undo()
+    # The index was re-read from the row (still disarmed): it needs the re-arm again.
+    assert await world.tick("ETH", 4010) == 0
+    assert await world.tick("ETH", 3960, 4020) == 1
+
+
+async def test_a_refresh_during_a_database_blip_is_retried_by_housekeeping(world, monkeypatch):
+    await world.tick("BTC", 68000)
+    await create(world, AlertRequest(symbol="BTC", condition="above", threshold=70000))
+    await world.alerts.pause(user_pk=world.ids[0], number=1)
+    real = world.engine._sessionmaker
+
+    def away():
+        raise ConnectionRefusedError("database is away")
+
+    world.engine._sessionmaker = away
+    await world.alerts.resume(user_pk=world.ids[0], number=1)  # row active; re-read fails
+    world.engine._sessionmaker = real
+    assert await world.tick("BTC", 70100) == 0  # not in the index yet
+    await world.engine.housekeeping()
+    assert await world.tick("BTC", 70200) == 1
+
+
+async def test_pushed_prices_own_their_symbol_while_fresh(world):
+    await world.tick("BTC", 70000)
+    world.clock.now += timedelta(seconds=1)
+    simulated = PriceTick(symbol="BTC", price=68000, at=world.clock.now, source="simulated", simulated=True)
+    assert (await world.engine.ingest([simulated])).accepted == 0
+    assert world.engine.quote("BTC").price == 70000
+    world.clock.now += timedelta(minutes=6)  # the pushed price went stale: the feed takes over
+    simulated = PriceTick(symbol="BTC", price=68000, at=world.clock.now, source="simulated", simulated=True)
+    assert (await world.engine.ingest([simulated])).accepted == 1
+
+
+async def test_a_stale_quote_is_not_a_base_for_a_new_alert(world):
+    await world.tick("BTC", 68000)
+    world.clock.now += timedelta(minutes=10)
+    with pytest.raises(AlertError, match="too old"):
+        await create(world, AlertRequest(symbol="BTC", condition="cross", threshold=69000))
+
+
+async def test_a_rearmed_cross_fires_at_its_level_again(world):
+    await world.tick("BTC", 99.0)
+    await create(world, AlertRequest(symbol="BTC", condition="cross", threshold=100))
+    assert await world.tick("BTC", 100.5) == 1
+    await world.alerts.rearm(user_pk=world.ids[0], number=1)
+    assert await world.tick("BTC", 99.8) == 1  # crossed 100 downwards: no band needed after a re-arm
