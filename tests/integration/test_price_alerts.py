@@ -51,6 +51,14 @@ def alert_texts(channel) -> list[str]:
     return [t for t in channel.texts() if re.match(r"🔔 Alert #\d+: ", t)]
 
 
+def card_buttons(channel) -> list[list[str]]:
+    return [
+        [action["title"] for action in r.activity["attachments"][0]["content"]["actions"]]
+        for r in channel.received
+        if re.match(r"🔔 Alert #\d+: ", r.text)
+    ]
+
+
 async def test_alert_set_in_chat_fires_once_when_a_pushed_tick_crosses(running_bot):
     prices = Prices(running_bot)
     await prices.push("BTC", 68000)
@@ -63,6 +71,7 @@ async def test_alert_set_in_chat_fires_once_when_a_pushed_tick_crosses(running_b
     await running_bot.channel.wait_for_text("🔔 Alert #1: BTC goes above 70,000")
     [message] = alert_texts(running_bot.channel)
     assert "BTC is at 70,500 (+0.71% vs 70,000)" in message and "Source: push" in message
+    assert card_buttons(running_bot.channel) == [["Re-arm"]]  # a once alert is done: re-arm it
     assert "CET" in message  # the time, in the user's zone
 
     async def recorded():
@@ -87,6 +96,7 @@ async def test_repeating_alert_does_not_spam_while_the_price_hovers(running_bot)
     answers = await prices.push("ETH", 4010, 3995, 4020, 3999, 4001, 3970, 4005)
     assert [a["fired"] for a in answers] == [1, 0, 0, 0, 0, 0, 1]
     await eventually(lambda: _value(len(alert_texts(running_bot.channel)) == 2))
+    assert card_buttons(running_bot.channel) == [["Snooze 1 h", "Disable"]] * 2
     async with running_bot.sessionmaker() as session:
         alert = (await session.execute(select(Alert))).scalar_one()
     assert (alert.state, alert.fire_count, alert.armed) == ("active", 2, False)
@@ -116,3 +126,12 @@ async def test_unknown_symbol_lists_the_known_ones(running_bot):
     chat = Chat(running_bot)
     turn = await chat.say("alert me when DOGE goes above 1")
     assert "DOGE" in turn.text and "BTC" in turn.text and "EUR/USD" in turn.text
+
+
+async def test_a_fall_of_100_percent_is_refused(running_bot):
+    prices = Prices(running_bot)
+    await prices.push("ETH", 3500)
+    turn = await Chat(running_bot).say("alert me when ETH moves down 150%")
+    assert "can't fall by 100% or more" in turn.text
+    async with running_bot.sessionmaker() as session:
+        assert (await session.execute(select(Alert))).first() is None
