@@ -21,8 +21,9 @@ Semantics (``b`` is ``band_pct / 100``; all prices are positive):
 * **above T** fires when ``price >= T``; **below T** when ``price <= T``. Once mode: the
   alert is done after its first firing and leaves the index. Repeat mode: after a firing
   the alert is disarmed until the price moves back past the band (above: ``price <=
-  T*(1-b)``; below: ``price >= T*(1+b)``; with ``band_pct == 0`` strictly below/above T, so
-  a price sitting exactly on T cannot alternate fire/re-arm), then fires again at T.
+  T*(1-b)``; below: ``price >= T*(1+b)``; with ``band_pct == 0``, or a band too small to
+  change the float, strictly below/above T, so a price sitting exactly on T cannot
+  alternate fire/re-arm), then fires again at T.
 * **cross T** fires when the price reaches T from the other side. Its side comes from
   ``state.side`` when restored, else from ``current_price`` at ``add``, else from the last
   tick this index saw for the symbol, else from the first tick after ``add`` (which then
@@ -53,11 +54,12 @@ Semantics (``b`` is ``band_pct / 100``; all prices are positive):
 * **Order and time**: ticks older than the last one accepted for a symbol are ignored;
   ticks with the same time are evaluated (two ticks arriving together). Because a firing
   moves the alert to a watch the same price cannot trigger, an alert fires at most once per
-  tick and once per crossing. Within one tick re-arms are applied before firings.
+  tick and once per crossing (a guard defers any second firing in one tick to the next
+  tick, so a bug cannot loop). Within one tick re-arms are applied before firings.
 * **Expiry**: an alert does not fire at or after ``expires_at``; ``expire(now)`` removes
   and returns the alerts with ``expires_at <= now``.
-* ``add`` with an id already present replaces that alert; ``add`` of a done state is a
-  no-op; ``remove`` of an unknown id is a no-op. ``direction`` is ignored for above,
+* ``add`` with an id already present replaces that alert (a done state just removes it);
+  ``remove`` of an unknown id is a no-op. ``direction`` is ignored for above,
   below and cross.
 * Firings of one tick are returned sorted by ``alert_id``. ``reference_price`` is T for
   above/below/cross, the base for move, the window minimum (up) or maximum (down) for
@@ -145,7 +147,7 @@ class _Alert:
         self.last_fired_at = state.last_fired_at
         self.fire_count = state.fire_count
         self.done = state.done
-        self.gen = 0      # generation: heap entries carrying another value are stale
+        self.gen = 0      # generation: heap entries carrying another value are stale; 0 = dropped
         self.uid = 0      # identifies this add() in the expiry heap
         self.entries = 0  # heap entries pushed under the current generation
         self.fired_tick = 0  # AlertIndex._ticks when it last fired
@@ -165,10 +167,10 @@ class _Window:
         self.maxs: deque[tuple[datetime, float]] = deque()  # decreasing prices
         self.low = 0.0
         self.high = 0.0
-        self.fire_up: list[tuple] = []     # (X, id, gen, code): fire while X <= rise
-        self.fire_down: list[tuple] = []   # (X, id, gen, code): fire while X <= fall
-        self.rearm_up: list[tuple] = []    # (-X, id, gen, code): re-arm while X > rise
-        self.rearm_down: list[tuple] = []  # (-X, id, gen, code): re-arm while X > fall
+        self.fire_up: list[tuple] = []     # (X, gen, code, alert): fire while X <= rise
+        self.fire_down: list[tuple] = []   # (X, gen, code, alert): fire while X <= fall
+        self.rearm_up: list[tuple] = []    # (-X, gen, code, alert): re-arm while X > rise
+        self.rearm_down: list[tuple] = []  # (-X, gen, code, alert): re-arm while X > fall
 
 
 class _Symbol:
@@ -178,11 +180,15 @@ class _Symbol:
     def __init__(self) -> None:
         self.last_at: datetime | None = None
         self.last_price: float | None = None
-        self.up: list[tuple] = []       # (level, id, gen, code): triggers when price >= level
-        self.down: list[tuple] = []     # (-level, id, gen, code): triggers when price <= level
-        self.cooling: list[tuple] = []  # (cooldown end, id, gen)
+        # Heap entries are (key, gen, code, alert). One _schedule call pushes at most one
+        # entry per (heap, code), and gen is unique per call, so (key, gen, code) never ties
+        # and tuples are never compared down to the alert object. Holding the alert rather
+        # than its id spares a dict lookup per popped entry.
+        self.up: list[tuple] = []       # key = level: triggers when price >= level
+        self.down: list[tuple] = []     # key = -level: triggers when price <= level
+        self.cooling: list[tuple] = []  # key = cooldown end
         self.windows: dict[int, _Window] = {}
-        self.pending: list[tuple[int, int]] = []  # cross alerts waiting for a side
+        self.pending: list[tuple[_Alert, int]] = []  # cross alerts waiting for a side
         self.stale = 0
         self.alerts = 0
 
@@ -247,7 +253,7 @@ class AlertIndex:
     def __init__(self) -> None:
         self._alerts: dict[int, _Alert] = {}
         self._symbols: dict[str, _Symbol] = {}
-        self._expiry: list[tuple[datetime, int, int]] = []  # (expires_at, uid, id)
+        self._expiry: list[tuple] = []  # (expires_at, uid, alert)
         self._changed: set[int] = set()
         self._gen = 0
         self._ticks = 0  # accepted ticks, all symbols
@@ -270,13 +276,13 @@ class AlertIndex:
                 its side when ``state.side`` is None.
         """
         kind = _validate(rule)
-        if rule.alert_id in self._alerts:
-            self.remove(rule.alert_id)
         state = state if state is not None else AlertState()
-        if state.done:
-            return
         if state.side not in (None, "above", "below"):
             raise ValueError(f"unknown side {state.side!r}")
+        if rule.alert_id in self._alerts:
+            self.remove(rule.alert_id)
+        if state.done:
+            return
         sym = self._symbols.get(rule.symbol)
         if sym is None:
             sym = self._symbols[rule.symbol] = _Symbol()
@@ -292,7 +298,7 @@ class AlertIndex:
         self._alerts[rule.alert_id] = alert
         sym.alerts += 1
         if rule.expires_at is not None:
-            heappush(self._expiry, (rule.expires_at, alert.uid, rule.alert_id))
+            heappush(self._expiry, (rule.expires_at, alert.uid, alert))
         self._schedule(alert, None)
 
     def remove(self, alert_id: int) -> None:
@@ -325,14 +331,13 @@ class AlertIndex:
         Returns:
             their ids, earliest expiry first.
         """
-        heap, alerts, out = self._expiry, self._alerts, []
+        heap, out = self._expiry, []
         while heap and heap[0][0] <= now:
-            _, uid, aid = heappop(heap)
-            alert = alerts.get(aid)
-            if alert is not None and alert.uid == uid:
+            alert = heappop(heap)[2]
+            if alert.gen:  # still in the index
                 self._drop(alert)
                 self._maybe_compact(alert.sym)
-                out.append(aid)
+                out.append(alert.rule.alert_id)
         return out
 
     def on_tick(self, symbol: str, price: float, at: datetime) -> list[Firing]:
@@ -358,7 +363,6 @@ class AlertIndex:
         self._ticks += 1
         if not sym.alerts and not sym.windows:
             return []
-        alerts = self._alerts
         fired: list[Firing] = []
 
         if sym.pending:
@@ -366,9 +370,8 @@ class AlertIndex:
 
         cooling = sym.cooling
         while cooling and cooling[0][0] <= at:
-            _, aid, gen = heappop(cooling)
-            alert = alerts.get(aid)
-            if alert is None or alert.gen != gen:
+            _, gen, _, alert = heappop(cooling)
+            if alert.gen != gen:
                 sym.stale -= 1
                 continue
             alert.entries -= 1
@@ -385,7 +388,8 @@ class AlertIndex:
         if down and down[0][0] <= -price:
             self._pop_through(sym, down, -price, price, at, fired)
 
-        self._maybe_compact(sym)
+        if sym.stale > _COMPACT_MIN_STALE:
+            self._maybe_compact(sym)
         if len(fired) > 1:
             fired.sort(key=_by_alert_id)
         return fired
@@ -394,17 +398,15 @@ class AlertIndex:
 
     def _resolve_sides(self, sym: _Symbol, price: float, at: datetime) -> None:
         pending, sym.pending = sym.pending, []
-        alerts = self._alerts
-        for aid, gen in pending:
-            alert = alerts.get(aid)
-            if alert is None or alert.gen != gen:
+        for alert, gen in pending:
+            if alert.gen != gen:
                 continue
             threshold = alert.rule.threshold
             if price == threshold:
-                sym.pending.append((aid, gen))
+                sym.pending.append((alert, gen))
                 continue
             alert.side = "above" if price > threshold else "below"
-            self._changed.add(aid)
+            self._changed.add(alert.rule.alert_id)
             self._schedule(alert, at)
 
     def _tick_windows(self, sym: _Symbol, price: float, at: datetime, fired: list[Firing]) -> None:
@@ -426,21 +428,25 @@ class AlertIndex:
             rise = (price - low) / low * 100.0
             fall = (high - price) / high * 100.0
             # Re-arms first (key -X < -change, i.e. X > change), then firings (X <= change).
-            for heap, limit in ((window.rearm_up, math.nextafter(-rise, -math.inf)),
-                                (window.rearm_down, math.nextafter(-fall, -math.inf)),
-                                (window.fire_up, rise),
-                                (window.fire_down, fall)):
-                if heap and heap[0][0] <= limit:
-                    self._pop_through(sym, heap, limit, price, at, fired)
+            heap = window.rearm_up
+            if heap and heap[0][0] < -rise:
+                self._pop_through(sym, heap, math.nextafter(-rise, -math.inf), price, at, fired)
+            heap = window.rearm_down
+            if heap and heap[0][0] < -fall:
+                self._pop_through(sym, heap, math.nextafter(-fall, -math.inf), price, at, fired)
+            heap = window.fire_up
+            if heap and heap[0][0] <= rise:
+                self._pop_through(sym, heap, rise, price, at, fired)
+            heap = window.fire_down
+            if heap and heap[0][0] <= fall:
+                self._pop_through(sym, heap, fall, price, at, fired)
 
     def _pop_through(self, sym: _Symbol, heap: list[tuple], limit: float, price: float,
                      at: datetime, fired: list[Firing]) -> None:
         """Pop and handle every entry of ``heap`` keyed at or below ``limit``."""
-        alerts = self._alerts
         while heap and heap[0][0] <= limit:
-            _, aid, gen, code = heappop(heap)
-            alert = alerts.get(aid)
-            if alert is None or alert.gen != gen:
+            _, gen, code, alert = heappop(heap)
+            if alert.gen != gen:
                 sym.stale -= 1
                 continue
             alert.entries -= 1
@@ -457,17 +463,18 @@ class AlertIndex:
             return
         if rule.expires_at is not None and at >= rule.expires_at:
             return  # dead until expire() removes it; its watch is simply not re-pushed
-        end = self._cooldown_end(alert)
         if alert.fired_tick == self._ticks:
             # Valid rules never get here (a firing moves the alert to a watch the same price
             # cannot meet); the guard keeps a bug from becoming an endless loop: retry next tick.
-            end = at
-        elif end is not None and at >= end:
-            end = None
-        if end is not None:
-            heappush(alert.sym.cooling, (end, aid, alert.gen))
+            heappush(alert.sym.cooling, (at, alert.gen, code, alert))
             alert.entries += 1
             return
+        if alert.last_fired_at is not None:
+            end = self._cooldown_end(alert)
+            if end is not None and at < end:
+                heappush(alert.sym.cooling, (end, alert.gen, code, alert))
+                alert.entries += 1
+                return
 
         leg = code & 1
         kind = alert.kind
@@ -487,12 +494,13 @@ class AlertIndex:
             alert.done = True
         elif kind != _CROSS and kind != _WINDOW:
             alert.armed = False
+        state = AlertState(alert.armed, alert.side, at, alert.fire_count, alert.done)
         fired.append(Firing(aid, rule.symbol, price, at, reference,
-                            (price - reference) / reference * 100.0, alert.snapshot()))
-        self._changed.discard(aid)
+                            (price - reference) / reference * 100.0, state))
         if alert.done:
             self._drop(alert)
         else:
+            self._changed.discard(aid)
             self._schedule(alert, at)
 
     def _cooldown_end(self, alert: _Alert) -> datetime | None:
@@ -521,20 +529,20 @@ class AlertIndex:
         if kind == _CROSS:
             if side is None:
                 alert.entries = 0
-                sym.pending.append((aid, gen))
+                sym.pending.append((alert, gen))
                 return
             t = rule.threshold
             if not armed:
                 if side == "above":
-                    heappush(sym.up, (_above(t, band), aid, gen, _REARM_UP))
+                    heappush(sym.up, (_above(t, band), gen, _REARM_UP, alert))
                 else:
-                    heappush(sym.down, (-_below(t, band), aid, gen, _REARM_DOWN))
+                    heappush(sym.down, (-_below(t, band), gen, _REARM_DOWN, alert))
             elif side == "below":
                 level = t if alert.fire_count == 0 else _above(t, band)
-                heappush(sym.up, (level, aid, gen, _FIRE_UP))
+                heappush(sym.up, (level, gen, _FIRE_UP, alert))
             else:
                 level = t if alert.fire_count == 0 else _below(t, band)
-                heappush(sym.down, (-level, aid, gen, _FIRE_DOWN))
+                heappush(sym.down, (-level, gen, _FIRE_DOWN, alert))
             alert.entries = 1
             return
 
@@ -551,18 +559,18 @@ class AlertIndex:
                     continue
                 if not armed and (single or side is None or side == _LEG_SIDE[leg]):
                     heappush(window.rearm_down if leg else window.rearm_up,
-                             (-x, aid, gen, _REARM_DOWN if leg else _REARM_UP))
+                             (-x, gen, _REARM_DOWN if leg else _REARM_UP, alert))
                     pushed += 1
                 elif cooling:
                     # A window alert fires again only after its cooldown; waiting in the
                     # cooling heap is cheaper than popping its fire watch on every tick.
                     if not cooling_pushed:
-                        heappush(sym.cooling, (end, aid, gen))
+                        heappush(sym.cooling, (end, gen, _FIRE_UP, alert))
                         cooling_pushed = True
                         pushed += 1
                 else:
                     heappush(window.fire_down if leg else window.fire_up,
-                             (x, aid, gen, _FIRE_DOWN if leg else _FIRE_UP))
+                             (x, gen, _FIRE_DOWN if leg else _FIRE_UP, alert))
                     pushed += 1
             alert.entries = pushed
             return
@@ -572,15 +580,15 @@ class AlertIndex:
         pushed = 0
         if up is not None:
             if not armed and (single or side is None or side == "above"):
-                heappush(sym.down, (-_below(up, band), aid, gen, _REARM_UP))
+                heappush(sym.down, (-_below(up, band), gen, _REARM_UP, alert))
             else:
-                heappush(sym.up, (up, aid, gen, _FIRE_UP))
+                heappush(sym.up, (up, gen, _FIRE_UP, alert))
             pushed += 1
         if down is not None:
             if not armed and (single or side is None or side == "below"):
-                heappush(sym.up, (_above(down, band), aid, gen, _REARM_DOWN))
+                heappush(sym.up, (_above(down, band), gen, _REARM_DOWN, alert))
             else:
-                heappush(sym.down, (-down, aid, gen, _FIRE_DOWN))
+                heappush(sym.down, (-down, gen, _FIRE_DOWN, alert))
             pushed += 1
         alert.entries = pushed
 
@@ -592,10 +600,9 @@ class AlertIndex:
         sym.stale += alert.entries
         alert.entries = 0
         sym.alerts -= 1
+        alert.gen = 0  # every heap entry of it is stale now
         if len(self._expiry) > 2 * len(self._alerts) + _COMPACT_MIN_STALE:
-            alerts = self._alerts
-            self._expiry = [e for e in self._expiry
-                            if (a := alerts.get(e[2])) is not None and a.uid == e[1]]
+            self._expiry = [e for e in self._expiry if e[2].gen]
             heapify(self._expiry)
 
     def _maybe_compact(self, sym: _Symbol) -> None:
@@ -604,8 +611,7 @@ class AlertIndex:
         heaps = sym.heaps()
         if 2 * sym.stale <= sum(map(len, heaps)):
             return
-        alerts = self._alerts
         for heap in heaps:
-            heap[:] = [e for e in heap if (a := alerts.get(e[1])) is not None and a.gen == e[2]]
+            heap[:] = [e for e in heap if e[3].gen == e[1]]
             heapify(heap)
         sym.stale = 0

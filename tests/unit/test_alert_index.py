@@ -102,6 +102,15 @@ def test_a_band_too_small_to_change_the_price_acts_like_no_band():
     ]
 
 
+def test_an_alert_never_fires_twice_in_one_tick_even_if_its_levels_are_wrong(monkeypatch):
+    # Simulate a bug: the Schmitt level after an upward firing equals T, which the same
+    # tick's price meets. The guard must defer the second firing to the next tick.
+    monkeypatch.setattr("scheduler.alert_index._below", lambda level, band_pct: level)
+    index = AlertIndex()
+    index.add(AlertRule(1, "X", "cross", 100, repeat=True), current_price=99)
+    assert run(index, "X", ticks(100, 100)) == [(1, 100, 0), (1, 100, 1)]
+
+
 def test_repeat_reports_state_changes_without_firings():
     index = AlertIndex()
     index.add(AlertRule(1, "X", "above", 100, repeat=True, band_pct=1))
