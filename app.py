@@ -6,12 +6,14 @@ Run ``python app.py``; the bot listens on ``http://HOST:PORT/api/messages``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hmac
 import json
 import logging
 import math
 import os
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
@@ -126,6 +128,7 @@ def settings_from_env() -> Settings:
 
 
 PRICES_MAX_BODY_BYTES = 64 * 1024
+SEND_CONCURRENCY = 32
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -167,6 +170,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     scheduler = ReminderScheduler(
         sessionmaker=sessionmaker,
         deliverer=Deliverer(adapter, settings.APP_ID),
+        concurrency=SEND_CONCURRENCY,
         resync_seconds=settings.scheduler_resync_seconds,
         lease_seconds=settings.delivery_lease_seconds,
         send_timeout=settings.send_timeout_seconds,
@@ -203,6 +207,11 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    # The SDK sends proactive messages with blocking calls in the loop's default thread
+    # pool; size it for the outbox's concurrency plus the threads a dead channel may hold.
+    asyncio.get_running_loop().set_default_executor(
+        ThreadPoolExecutor(max_workers=2 * SEND_CONCURRENCY + 8, thread_name_prefix="send")
+    )
     scheduler = app[SCHEDULER]
     engine = app[ALERTS]
     await engine.start()

@@ -328,3 +328,12 @@ async def record_outcome(
         .where(Occurrence.id == occurrence_id, Occurrence.status == "sending")
         .values(**values)
     )
+
+
+async def requeue(session: AsyncSession, *, occurrence_ids: list[int], now: datetime) -> None:
+    """Put claimed occurrences that were never sent back to ``pending``, due ``now``."""
+    await session.execute(
+        update(Occurrence)
+        .where(Occurrence.id.in_(occurrence_ids), Occurrence.status == "sending")
+        .values(status="pending", next_attempt_at=now)
+    )

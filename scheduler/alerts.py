@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from models.alerts import AlertView
@@ -180,7 +179,7 @@ class AlertEngine:
         try:
             async with self._sessionmaker() as session:
                 alert = await session.get(Alert, alert_id)
-        except (SQLAlchemyError, OSError) as exc:
+        except Exception as exc:  # SQLAlchemy, OS and driver errors alike
             logger.warning("alert %s: re-read failed (%s); retrying later", alert_id, type(exc).__name__)
             self._dirty.add(alert_id)
             return
@@ -212,7 +211,7 @@ class AlertEngine:
                             .returning(Alert.id)
                         )
                     ).scalars().all()
-            except (SQLAlchemyError, OSError):
+            except Exception:
                 # They are out of the index already (they can't fire); mark the rows next run.
                 self._expired_pending.update(expired)
                 raise
@@ -272,7 +271,7 @@ class AlertEngine:
             changes = self.index.pop_state_changes()
             try:
                 sends = await self._persist(fresh, firings, changes, now)
-            except (SQLAlchemyError, OSError) as exc:
+            except Exception as exc:  # SQLAlchemy, OS and driver errors alike
                 # The index moved on but the rows did not: re-read every alert involved.
                 logger.error("could not record %d alert firings: %s", len(firings), type(exc).__name__)
                 for alert_id in {firing.alert_id for firing, _ in firings} | set(changes):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -160,13 +160,15 @@ class ReminderScheduler:
         cancelled send would leave its row "sending" and be sent again after a restart.
         """
         self._stopping = True
+        self.outbox.stop()
+        deadline = asyncio.get_running_loop().time() + timeout
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.pause()
         current = asyncio.current_task()
         busy = {task for task in self._tasks if task is not current}
         if busy:
             await asyncio.wait(busy, timeout=timeout)
-        await self.outbox.drain(timeout)
+        await self.outbox.drain(max(0.5, deadline - asyncio.get_running_loop().time()))
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         logger.info("reminder scheduler stopped")
@@ -207,8 +209,9 @@ class ReminderScheduler:
         # A failing pass (database away, say) must not stop the loop: the resync job
         # re-arms the wake job on its next run.
         logger.error("scheduler job %s failed: %r", event.job_id, event.exception)
-        if event.job_id == self.WAKE_JOB:
-            self._wake_at = None
+        if event.job_id == self.WAKE_JOB and not self._stopping:
+            # Try again soon rather than waiting for the next resync.
+            self._set_wake(self._clock() + timedelta(seconds=5))
 
     def _track(self) -> None:
         task = asyncio.current_task()
@@ -221,7 +224,9 @@ class ReminderScheduler:
         if self._stopping:
             return
         self._track()
-        self.outbox.dispatch(await self.outbox.claim_resends(self._clock(), self._batch_size))
+        limit = min(self._batch_size, self.outbox.free_slots())
+        if limit:
+            self.outbox.dispatch(await self.outbox.claim_resends(self._clock(), limit))
         async with self._sessionmaker() as session:
             earliest = await earliest_due_time(session)
         if earliest is not None:
@@ -240,11 +245,16 @@ class ReminderScheduler:
             while not self._stopping:
                 self._repass = False
                 await self.outbox.wait_for_room()
+                if self._stopping:
+                    break  # SIGTERM came while waiting: claim nothing more
                 now = self._clock()
-                claimed = await self._claim_reminders(now)
-                claimed += await self.outbox.claim_resends(now, self._batch_size)
+                # Claim no more than can start soon, so nothing waits long enough in this
+                # process for another instance's lease take-over to send it too.
+                limit = min(self._batch_size, self.outbox.free_slots())
+                claimed = await self._claim_reminders(now, limit)
+                claimed += await self.outbox.claim_resends(now, max(0, limit - len(claimed)))
                 self.outbox.dispatch(claimed)
-                if len(claimed) >= self._batch_size:
+                if len(claimed) >= limit:
                     continue
                 async with self._sessionmaker() as session:
                     earliest = await earliest_due_time(session)
@@ -256,11 +266,13 @@ class ReminderScheduler:
         finally:
             self._pass_running = False
 
-    async def _claim_reminders(self, now: datetime) -> list[Send]:
+    async def _claim_reminders(self, now: datetime, limit: int) -> list[Send]:
+        if limit <= 0:
+            return []
         claimed = NewOccurrences()
         async with self._sessionmaker.begin() as session:
             for reminder, conversation in await lock_due_reminders(
-                session, now=now, limit=self._batch_size
+                session, now=now, limit=limit
             ):
                 due_at = reminder.next_run_at
                 following = None

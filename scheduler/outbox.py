@@ -19,16 +19,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from botbuilder.schema import Activity
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from models.store import lock_occurrences_to_send, record_outcome
+from models.store import lock_occurrences_to_send, record_outcome, requeue
 from models.tables import Occurrence
 from scheduler.delivery import Deliverer, DeliveryResult
 
@@ -48,7 +48,7 @@ class RetryPolicy:
         max_seconds: the longest delay (also caps a channel's ``Retry-After``).
     """
 
-    max_attempts: int = 5
+    max_attempts: int = 8
     base_seconds: float = 5.0
     max_seconds: float = 600.0
 
@@ -64,10 +64,11 @@ class RetryPolicy:
         if result.status is not None and result.status not in RETRYABLE_STATUSES:
             return None  # 400, 403, 404...: trying again cannot help
         backoff = min(self.max_seconds, self.base_seconds * 2 ** (attempts - 1))
-        backoff *= rng.uniform(0.5, 1.0)  # jitter, so a burst of failures doesn't retry in step
         if result.retry_after is not None:
-            backoff = max(backoff, min(result.retry_after, self.max_seconds))
-        return backoff
+            # Never sooner than the channel asked; spread over a backoff after it, so a
+            # throttled burst doesn't come back as one wave.
+            return min(result.retry_after, self.max_seconds) + rng.uniform(0, backoff)
+        return backoff * rng.uniform(0.5, 1.0)  # jitter, for the same reason
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,7 @@ class Outbox:
         send_timeout: float = 20.0,
         lease_seconds: float = 120.0,
         retry: RetryPolicy | None = None,
+        per_channel: int = 4,
     ) -> None:
         if lease_seconds < 2 * send_timeout:
             raise ValueError("the delivery lease must be at least twice the send timeout")
@@ -172,31 +174,39 @@ class Outbox:
         self._lease = timedelta(seconds=lease_seconds)
         self._retry = retry or RetryPolicy()
         self._rng = random.Random()
-        self._tasks: set[asyncio.Task] = set()
+        self._per_channel = per_channel
+        # One semaphore per serviceUrl: a channel that stops answering holds at most
+        # ``per_channel`` sends (and the SDK's worker threads behind them), never all of them.
+        self._channels: dict[str, asyncio.Semaphore] = {}
+        # SQLite has no SKIP LOCKED: the pass and the resync job must not claim together.
+        self._claim_lock = asyncio.Lock()
+        self._stopping = False
+        self._tasks: dict[int, asyncio.Task] = {}
+        self._started: set[int] = set()
+        self._unsent: set[int] = set()
         self.in_flight: set[int] = set()
 
-    @property
-    def busy(self) -> bool:
-        """True when claiming more would only queue them: every send slot is taken twice over."""
-        return len(self.in_flight) >= 2 * self._concurrency
+    def free_slots(self) -> int:
+        """How many more occurrences may be claimed now (back-pressure: twice the send slots)."""
+        return max(0, 2 * self._concurrency - len(self.in_flight))
 
     async def wait_for_room(self) -> None:
-        """Wait until a send finishes if the outbox is busy (the claimer's back-pressure)."""
-        while self.busy and self._tasks:
-            await asyncio.wait(set(self._tasks), return_when=asyncio.FIRST_COMPLETED)
+        """Wait until a send finishes if no slot is free (the claimer's back-pressure)."""
+        while not self.free_slots() and self._tasks:
+            await asyncio.wait(set(self._tasks.values()), return_when=asyncio.FIRST_COMPLETED)
 
     def dispatch(self, sends: list[Send]) -> None:
         """Start sending; returns at once."""
         for send in sends:
             self.in_flight.add(send.occurrence_id)
             task = asyncio.create_task(self._deliver(send), name=f"send-{send.occurrence_id}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._tasks[send.occurrence_id] = task
+            task.add_done_callback(lambda _, oid=send.occurrence_id: self._tasks.pop(oid, None))
 
     async def claim_resends(self, now: datetime, limit: int) -> list[Send]:
         """Claim due retries and abandoned sends (marking them ``sending`` now)."""
         sends: list[Send] = []
-        async with self._sessionmaker.begin() as session:
+        async with self._claim_lock, self._sessionmaker.begin() as session:
             rows = await lock_occurrences_to_send(
                 session,
                 now=now,
@@ -229,26 +239,76 @@ class Outbox:
                 )
         return sends
 
-    async def drain(self, timeout: float) -> None:
-        """Wait up to ``timeout`` seconds for sends in flight to finish and be recorded."""
+    def stop(self) -> None:
+        """Start no more sends (those waiting for a slot are put back by :meth:`drain`)."""
+        self._stopping = True
+
+    async def idle(self, timeout: float) -> None:
+        """Wait up to ``timeout`` s until every send started so far has been recorded."""
         if self._tasks:
-            _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+            await asyncio.wait(set(self._tasks.values()), timeout=timeout)
+
+    async def drain(self, timeout: float) -> None:
+        """Stop starting sends; wait up to ``timeout`` s for those under way to be recorded.
+
+        Occurrences still waiting for a send slot go back to ``pending``, due now, so the
+        next start sends them at once instead of after the lease.
+        """
+        self._stopping = True
+        started = [self._tasks[oid] for oid in self._started if oid in self._tasks]
+        if started:
+            _, pending = await asyncio.wait(started, timeout=timeout)
             if pending:
-                logger.warning("%d sends still in flight at shutdown", len(pending))
+                logger.warning("%d sends still under way at shutdown", len(pending))
+        queued = [oid for oid in self._tasks if oid not in self._started]
+        for oid in queued:
+            self._tasks[oid].cancel()
+        queued = sorted(set(queued) | self._unsent)
+        if queued:
+            try:
+                async with self._sessionmaker.begin() as session:
+                    await requeue(session, occurrence_ids=queued, now=self._clock())
+            except Exception as exc:  # they are taken over after the lease instead
+                logger.error("could not requeue %d unsent occurrences: %r", len(queued), exc)
 
     async def _deliver(self, send: Send) -> None:
+        oid = send.occurrence_id
+        channel = self._channels.setdefault(
+            str(send.reference.get("serviceUrl", "")), asyncio.Semaphore(self._per_channel)
+        )
         try:
-            async with self._semaphore:
-                activity = Activity().deserialize(send.payload)
-                try:
-                    result = await asyncio.wait_for(
-                        self._deliverer.send(send.reference, activity), self._send_timeout
+            await channel.acquire()
+            held = True
+            try:
+                async with self._semaphore:
+                    if self._stopping:
+                        self._unsent.add(oid)  # drain() puts it back to pending
+                        return
+                    self._started.add(oid)
+                    inner = asyncio.ensure_future(
+                        self._deliverer.send(send.reference, Activity().deserialize(send.payload))
                     )
-                except TimeoutError:
-                    result = DeliveryResult(ok=False, error=f"no answer within {self._send_timeout:g} s")
+                    done, _ = await asyncio.wait({inner}, timeout=self._send_timeout)
+                    if done:
+                        try:
+                            result = inner.result()
+                        except Exception as exc:  # Deliverer.send reports failures, but be sure
+                            result = DeliveryResult(ok=False, error=f"{type(exc).__name__}: {exc}"[:500])
+                    else:
+                        result = DeliveryResult(
+                            ok=False, error=f"no answer within {self._send_timeout:g} s"
+                        )
+                        # The SDK's worker thread may run on: the channel keeps this slot
+                        # until it ends, so a dead channel can't take every thread.
+                        inner.add_done_callback(lambda _: channel.release())
+                        held = False
+            finally:
+                if held:
+                    channel.release()
             await self._record(send, result)
         finally:
-            self.in_flight.discard(send.occurrence_id)
+            self.in_flight.discard(oid)
+            self._started.discard(oid)
 
     async def _record(self, send: Send, result: DeliveryResult) -> None:
         now = self._clock()
@@ -272,7 +332,11 @@ class Outbox:
                     "%s not delivered (status=%s error=%s); retry %d in %.0f s",
                     send.label, result.status, result.error, attempts + 1, delay,
                 )
-        for pause in (0.2, 0.5, 1, 2, 4, 8, None):
+        # Keep trying for half the lease: the outcome is known, and forgetting it would mean
+        # sending the message again once the lease runs out.
+        deadline = time.monotonic() + self._lease.total_seconds() / 2
+        pause = 0.2
+        while True:
             try:
                 async with self._sessionmaker.begin() as session:
                     await record_outcome(
@@ -286,11 +350,12 @@ class Outbox:
                         error=result.error,
                     )
                 break
-            except (SQLAlchemyError, OSError) as exc:
-                if pause is None:
+            except Exception as exc:  # SQLAlchemy, OS and driver errors alike
+                if time.monotonic() + pause > deadline:
                     # The row stays "sending"; after the lease it is sent again (a duplicate).
                     logger.error("could not record the outcome of %s: %r", send.label, exc)
                     return
                 await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
         if next_attempt_at is not None:
             self.on_retry(next_attempt_at)

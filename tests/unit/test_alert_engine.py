@@ -54,7 +54,7 @@ class World:
             self.clock.now += timedelta(seconds=1)
             result = await self.engine.ingest([PriceTick(symbol=symbol, price=price, at=self.clock.now, source="push")])
             fired += result.fired
-        await self.outbox.drain(5)
+        await self.outbox.idle(5)
         return fired
 
     async def alert(self) -> Alert:
@@ -89,7 +89,7 @@ async def test_two_ticks_arriving_together_fire_once(world):
         for i, p in enumerate((70100, 70200))
     ]
     results = await asyncio.gather(world.engine.ingest(both[:1]), world.engine.ingest(both[1:]))
-    await world.outbox.drain(5)
+    await world.outbox.idle(5)
     assert sum(r.fired for r in results) == 1
     assert len(world.deliverer.sent) == 1 and len(await world.occurrences()) == 1
 

@@ -100,7 +100,7 @@ async def test_retry_after_is_honoured(sessionmaker):
     scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer,
                                   retry=RetryPolicy(base_seconds=0.1))
     await scheduler.run_due()
-    await scheduler.outbox.drain(5)
+    await scheduler.outbox.idle(5)
     [row] = await rows(sessionmaker)
     assert (row.status, row.http_status, row.attempts) == ("pending", 429, 1)
     assert row.next_attempt_at >= before + timedelta(seconds=30)
@@ -112,7 +112,7 @@ async def test_permanent_failure_is_not_retried(sessionmaker, status):
     deliverer = ScriptedDeliverer(DeliveryResult(ok=False, status=status, error="no"))
     scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer)
     await scheduler.run_due()
-    await scheduler.outbox.drain(5)
+    await scheduler.outbox.idle(5)
     [row] = await rows(sessionmaker)
     assert (row.status, row.http_status, row.next_attempt_at) == ("failed", status, None)
 
@@ -125,7 +125,7 @@ async def test_gives_up_after_max_attempts(sessionmaker):
                                   retry=RetryPolicy(max_attempts=3, base_seconds=1))
     for _ in range(5):
         await scheduler.run_due()
-        await scheduler.outbox.drain(5)
+        await scheduler.outbox.idle(5)
         clock[0] += timedelta(minutes=10)
     [row] = await rows(sessionmaker)
     assert (row.status, row.attempts) == ("failed", 3)
@@ -143,7 +143,7 @@ async def test_a_send_in_flight_is_not_taken_over_by_its_own_process(sessionmake
     clock[0] += timedelta(minutes=5)  # far past the lease
     await scheduler.resync()
     deliverer.release.set()
-    await scheduler.outbox.drain(5)
+    await scheduler.outbox.idle(5)
     assert len(deliverer.sent) == 1
     assert [o.status for o in await rows(sessionmaker)] == ["sent"]
 
@@ -154,7 +154,7 @@ async def test_a_send_that_never_answers_times_out_and_is_retried(sessionmaker):
     scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer,
                                   send_timeout=0.2, lease_seconds=0.4)
     await scheduler.run_due()
-    await scheduler.outbox.drain(5)
+    await scheduler.outbox.idle(5)
     [row] = await rows(sessionmaker)
     assert (row.status, row.attempts) == ("pending", 1)
     assert "no answer within 0.2 s" in row.last_error
@@ -171,8 +171,89 @@ async def test_snoozed_one_off_fires_once(sessionmaker):
     deliverer = ScriptedDeliverer(OK)
     scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer)
     await scheduler.run_due()
-    await scheduler.outbox.drain(5)
+    await scheduler.outbox.idle(5)
     async with sessionmaker() as session:
         reminder = (await session.execute(select(Reminder))).scalar_one()
     assert (reminder.state, reminder.next_run_at) == ("done", None)
     assert len(deliverer.sent) == 1
+
+
+async def test_a_dead_channel_cannot_take_every_send_slot(sessionmaker):
+    now = datetime.now(UTC)
+    async with sessionmaker.begin() as session:
+        for n in range(6):
+            user_pk, conversation_pk = await make_conversation(
+                session, user_id=f"d{n}", conversation_id=f"dead-{n}", service_url="http://127.0.0.1:9/dead/")
+            session.add(make_reminder(user_pk=user_pk, conversation_pk=conversation_pk, number=1, text="x",
+                                      schedule={"type": "date", "run_at": now.isoformat()}, next_run_at=now))
+        user_pk, conversation_pk = await make_conversation(
+            session, user_id="ok", conversation_id="healthy", service_url="http://127.0.0.1:9/ok/")
+        session.add(make_reminder(user_pk=user_pk, conversation_pk=conversation_pk, number=1, text="fine",
+                                  schedule={"type": "date", "run_at": now.isoformat()}, next_run_at=now))
+    deliverer = GatedDeliverer(slow_conversations={f"dead-{n}" for n in range(6)})
+    scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer, concurrency=4,
+                                  send_timeout=20, lease_seconds=60)
+    scheduler.outbox._per_channel = 2
+    try:
+        await scheduler.run_due()
+        await eventually(lambda: _value([t for t in deliverer.texts if "fine" in t]), timeout=2)
+    finally:
+        deliverer.release.set()
+        await scheduler.outbox.idle(5)
+
+
+async def test_shutdown_puts_unstarted_sends_back_to_pending(sessionmaker):
+    now = datetime.now(UTC)
+    for n in range(10):
+        await add_due(sessionmaker, conversation_id=f"c{n}", at=now)
+    deliverer = GatedDeliverer()
+    scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer, concurrency=2)
+    # Back-pressure: the pass claims 4 (twice the send slots), then waits for room.
+    claiming = asyncio.create_task(scheduler.run_due())
+    await asyncio.wait_for(deliverer.started.wait(), 5)
+    stopping = asyncio.create_task(scheduler.shutdown(timeout=5))
+    await asyncio.sleep(0.05)
+    deliverer.release.set()  # the two sends under way finish and are recorded
+    await asyncio.wait_for(stopping, 10)
+    await asyncio.wait_for(claiming, 1)
+    # Sent: the two under way. Pending, due now: the two claimed but never started, so the
+    # next start sends them at once. The other six were never claimed: still plain reminders.
+    assert sorted(o.status for o in await rows(sessionmaker)) == ["pending", "pending", "sent", "sent"]
+    assert all(o.next_attempt_at is not None for o in await rows(sessionmaker) if o.status == "pending")
+    async with sessionmaker() as session:
+        states = (await session.execute(select(Reminder.state))).scalars().all()
+    assert sorted(states) == ["active"] * 6 + ["done"] * 4
+    assert len(deliverer.sent) == 2
+
+
+async def test_recording_survives_driver_errors(sessionmaker, monkeypatch):
+    await add_due(sessionmaker)
+    import scheduler.outbox as outbox_module
+
+    real = outbox_module.record_outcome
+    failures = [RuntimeError("cannot perform operation: another operation is in progress")] * 2
+
+    async def flaky(session, **kwargs):
+        if failures:
+            raise failures.pop()
+        await real(session, **kwargs)
+
+    monkeypatch.setattr(outbox_module, "record_outcome", flaky)
+    deliverer = ScriptedDeliverer(OK)
+    scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer)
+    await scheduler.run_due()
+    await scheduler.outbox.idle(10)
+    assert [o.status for o in await rows(sessionmaker)] == ["sent"]
+    assert len(deliverer.sent) == 1
+
+
+def test_retry_after_is_a_floor_with_jitter_after_it():
+    import random
+
+    policy = RetryPolicy(base_seconds=5)
+    rng = random.Random(7)
+    throttled = DeliveryResult(ok=False, status=429, retry_after=42)
+    delays = [policy.delay(1, throttled, rng) for _ in range(50)]
+    assert all(42 <= d <= 47 for d in delays)
+    assert len({round(d, 3) for d in delays}) > 40  # not one synchronised wave
+    assert policy.delay(policy.max_attempts, throttled, rng) is None

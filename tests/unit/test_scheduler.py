@@ -34,7 +34,7 @@ async def conversation(sessionmaker):
 async def settle(scheduler: ReminderScheduler, step) -> None:
     """Run one pass (or resync) by hand and wait for the sends it started to be recorded."""
     await step()
-    await scheduler.outbox.drain(5)
+    await scheduler.outbox.idle(5)
 
 
 def once(at: datetime) -> dict:
