@@ -4,14 +4,17 @@ Every proactive message goes through here, whatever produced it (a reminder toda
 the notify API use the same rows). The rules:
 
 * Sends run as tasks of their own, at most ``concurrency`` at once, each bounded by
-  ``send_timeout``: one slow or dead channel never holds up anybody else's message.
+  ``send_timeout``.
 * An outcome is recorded as ``sent``; ``pending`` with a ``next_attempt_at`` after a transient
   failure (429 honouring ``Retry-After``, 5xx, 401, timeout, connection error: exponential
   backoff with jitter, up to ``max_attempts``); or ``failed`` with the status and error.
 * Recording retries through a database blip, because the send's outcome is already known and
   forgetting it would mean sending the message again.
 * An occurrence left ``sending`` longer than the lease by a process that died is taken over
-  and sent again: the only case where a message may arrive twice (its outcome was unknown).
+  and sent again. That, and retrying a send that timed out but did reach the channel, are
+  the cases where a message may arrive twice: its outcome was unknown.
+* Sends are bounded per channel (``serviceUrl``) too: the SDK sends with blocking calls in
+  worker threads, and a channel that stops answering must not hold all of them.
 """
 
 from __future__ import annotations
