@@ -1,7 +1,7 @@
 """The outbox: sends claimed occurrences, records each outcome, and retries what may succeed later.
 
-Every proactive message goes through here, whatever produced it (a reminder today; alerts and
-the notify API use the same rows). The rules:
+Every proactive message goes through here, whatever produced it (reminders and price alerts;
+later the notify API). The rules:
 
 * Sends run as tasks of their own, at most ``concurrency`` at once, each bounded by
   ``send_timeout``.
