@@ -15,8 +15,8 @@ from typing import Protocol
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from models.store import is_postgres
-from models.tables import Alert, User
+from models.store import is_postgres, lock_user, next_number
+from models.tables import Alert
 
 CONDITIONS = ("above", "below", "cross", "move", "window")
 DIRECTIONS = ("up", "down", "any")
@@ -259,8 +259,7 @@ class Alerts:
                 )
             side = "below" if quote.price < request.threshold else "above"
         async with self._sessionmaker.begin() as session:
-            if is_postgres(session):
-                await session.execute(select(User.id).where(User.id == user_pk).with_for_update())
+            await lock_user(session, user_pk=user_pk)
             live = (
                 await session.execute(
                     select(func.count())
@@ -273,11 +272,7 @@ class Alerts:
                     f"You already have {self.max_live} alerts, which is the limit. "
                     'Cancel some first ("my alerts" lists them).'
                 )
-            number = (
-                await session.execute(
-                    select(func.coalesce(func.max(Alert.number), 0)).where(Alert.user_pk == user_pk)
-                )
-            ).scalar_one() + 1
+            number = await next_number(session, table=Alert, user_pk=user_pk)
             alert = Alert(
                 number=number,
                 user_pk=user_pk,

@@ -123,6 +123,23 @@ async def get_user(session: AsyncSession, *, user_pk: int) -> User | None:
 # --- reminders -------------------------------------------------------------------------
 
 
+async def lock_user(session: AsyncSession, *, user_pk: int) -> None:
+    """Serialise one user's creations, so per-user limits and short numbers hold under races.
+
+    PostgreSQL locks the user's row; SQLite serialises writers anyway.
+    """
+    if is_postgres(session):
+        await session.execute(select(User.id).where(User.id == user_pk).with_for_update())
+
+
+async def next_number(session: AsyncSession, *, table, user_pk: int) -> int:
+    """The next short per-user number ("#3") in ``table`` (reminders or alerts)."""
+    highest = await session.execute(
+        select(func.coalesce(func.max(table.number), 0)).where(table.user_pk == user_pk)
+    )
+    return highest.scalar_one() + 1
+
+
 async def count_live_reminders(session: AsyncSession, *, user_pk: int) -> int:
     return (
         await session.execute(
@@ -150,16 +167,10 @@ async def create_reminder(
     Raises:
         ReminderLimitReached: the user has ``max_live`` active or paused reminders already.
     """
-    if is_postgres(session):
-        # Serialise a user's creations so the limit and the short number hold under races.
-        await session.execute(select(User.id).where(User.id == user_pk).with_for_update())
+    await lock_user(session, user_pk=user_pk)
     if await count_live_reminders(session, user_pk=user_pk) >= max_live:
         raise ReminderLimitReached(max_live)
-    number = (
-        await session.execute(
-            select(func.coalesce(func.max(Reminder.number), 0)).where(Reminder.user_pk == user_pk)
-        )
-    ).scalar_one() + 1
+    number = await next_number(session, table=Reminder, user_pk=user_pk)
     reminder = Reminder(
         number=number,
         user_pk=user_pk,

@@ -520,7 +520,6 @@ class AlertIndex:
         self._gen += 1
         gen = alert.gen = self._gen
         rule = alert.rule
-        aid = rule.alert_id
         kind = alert.kind
         band = rule.band_pct
         armed = alert.armed
