@@ -137,7 +137,7 @@ ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", NudgeBot)
 SCHEDULER = web.AppKey("scheduler", ReminderScheduler)
 REMINDERS = web.AppKey("reminders", Reminders)
-ALERTS = web.AppKey("alerts", AlertEngine)
+ALERT_ENGINE = web.AppKey("alert_engine", AlertEngine)
 
 
 # --- start-up and shutdown, in this order (cleanup runs in reverse) -------------------
@@ -178,7 +178,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     reminders = Reminders(
         sessionmaker=sessionmaker, on_due=scheduler.poke, max_live=settings.max_reminders_per_user
     )
-    engine = AlertEngine(
+    alert_engine = AlertEngine(
         sessionmaker=sessionmaker,
         outbox=scheduler.outbox,
         feed=feed_from_env(settings.price_feed_env),
@@ -186,16 +186,16 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     alerts = Alerts(
         sessionmaker=sessionmaker,
-        quote=engine.quote,
-        known_symbols=engine.known_symbols,
-        on_change=engine.refresh,
+        quote=alert_engine.quote,
+        known_symbols=alert_engine.known_symbols,
+        on_change=alert_engine.refresh,
         max_live=settings.max_alerts_per_user,
         max_quote_age_seconds=settings.price_max_age_seconds,
     )
     app[ADAPTER] = adapter
     app[SCHEDULER] = scheduler
     app[REMINDERS] = reminders
-    app[ALERTS] = engine
+    app[ALERT_ENGINE] = alert_engine
     app[BOT] = NudgeBot(
         sessionmaker=sessionmaker,
         conversation_state=ConversationState(SqlStorage(sessionmaker)),
@@ -203,7 +203,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         alerts=alerts,
     )
     yield
-    await engine.feed.close()
+    await alert_engine.feed.close()
 
 
 async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -213,11 +213,11 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         ThreadPoolExecutor(max_workers=2 * SEND_CONCURRENCY + 8, thread_name_prefix="send")
     )
     scheduler = app[SCHEDULER]
-    engine = app[ALERTS]
-    await engine.start()
+    alert_engine = app[ALERT_ENGINE]
+    await alert_engine.start()
     await scheduler.start()
-    scheduler.add_periodic("price-feed", engine.poll, engine.feed.interval_seconds)
-    scheduler.add_periodic("alert-housekeeping", engine.housekeeping, 30)
+    scheduler.add_periodic("price-feed", alert_engine.poll, alert_engine.feed.interval_seconds)
+    scheduler.add_periodic("alert-housekeeping", alert_engine.housekeeping, 30)
     if not app[SETTINGS].price_api_keys:
         logger.info("POST /api/prices is disabled: PRICES_API_KEYS is not set")
     yield
@@ -377,20 +377,20 @@ async def prices(request: web.Request) -> web.Response:
     payload, problem = await read_json_body(request, PRICES_MAX_BODY_BYTES)
     if problem is not None:
         return problem
-    engine = request.app[ALERTS]
+    alert_engine = request.app[ALERT_ENGINE]
     now = datetime.now(UTC)
     try:
         ticks = parse_ticks(payload, now=now, max_ticks=settings.price_push_max_ticks)
     except ValueError as exc:
         return _error(HTTPStatus.BAD_REQUEST, str(exc))
-    new = engine.new_symbols(tick.symbol for tick in ticks)
-    if new and len(engine.known_symbols()) + len(new) > settings.price_max_symbols:
+    new = alert_engine.new_symbols(tick.symbol for tick in ticks)
+    if new and len(alert_engine.known_symbols()) + len(new) > settings.price_max_symbols:
         return _error(
             HTTPStatus.BAD_REQUEST,
             f"at most {settings.price_max_symbols} symbols; not adding {', '.join(sorted(new))}",
         )
     try:
-        result = await engine.ingest(ticks)
+        result = await alert_engine.ingest(ticks)
     except IngestFailed:
         return _error(HTTPStatus.SERVICE_UNAVAILABLE, "prices could not be recorded; try again")
     # "ignored": older than a price already seen for the symbol (out of order or repeated).
