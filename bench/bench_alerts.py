@@ -29,14 +29,13 @@ import random
 import resource
 import sys
 import time
-from collections import deque
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # The scan uses the index's own re-arm level arithmetic, so both evaluate the same rules.
-from scheduler.alert_index import AlertIndex, AlertRule, AlertState, Firing, _above, _below  # noqa: E402
+from scheduler.alert_index import AlertIndex, AlertRule, AlertState, Firing, _above, _below, _Window  # noqa: E402
 
 SEED = 20240301
 N_ALERTS = 1_000_000
@@ -141,13 +140,14 @@ class FullScan:
 
     def __init__(self, alerts: list[tuple[AlertRule, float, AlertState | None]]) -> None:
         self.by_symbol: dict[str, list[ScanAlert]] = {}
-        self.windows: dict[str, dict[int, list]] = {}
+        self.windows: dict[str, dict[int, _Window]] = {}
         self.last_at: dict[str, datetime] = {}
         for rule, price, state in alerts:
             self.by_symbol.setdefault(rule.symbol, []).append(ScanAlert(rule, price, state))
             if rule.condition == "window":
-                self.windows.setdefault(rule.symbol, {}).setdefault(
-                    rule.window_seconds, [timedelta(seconds=rule.window_seconds), deque(), deque()])
+                windows = self.windows.setdefault(rule.symbol, {})
+                if rule.window_seconds not in windows:
+                    windows[rule.window_seconds] = _Window(rule.window_seconds)
 
     def replay_windows(self, ticks: list[tuple[str, float, datetime]]) -> None:
         """Bring the window minima/maxima up to date with earlier ticks (no alert is evaluated)."""
@@ -157,19 +157,9 @@ class FullScan:
 
     def _update_windows(self, symbol: str, price: float, at: datetime) -> dict[int, tuple]:
         extremes = {}
-        for seconds, (delta, mins, maxs) in self.windows.get(symbol, {}).items():
-            cutoff = at - delta
-            while mins and mins[-1][1] >= price:
-                mins.pop()
-            mins.append((at, price))
-            while mins[0][0] < cutoff:
-                mins.popleft()
-            while maxs and maxs[-1][1] <= price:
-                maxs.pop()
-            maxs.append((at, price))
-            while maxs[0][0] < cutoff:
-                maxs.popleft()
-            low, high = mins[0][1], maxs[0][1]
+        for seconds, window in self.windows.get(symbol, {}).items():
+            window.advance(price, at)
+            low, high = window.low, window.high
             extremes[seconds] = (low, high, (price - low) / low * 100.0, (high - price) / high * 100.0)
         return extremes
 

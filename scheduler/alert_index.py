@@ -172,6 +172,23 @@ class _Window:
         self.rearm_up: list[tuple] = []    # (-X, gen, code, alert): re-arm while X > rise
         self.rearm_down: list[tuple] = []  # (-X, gen, code, alert): re-arm while X > fall
 
+    def advance(self, price: float, at: datetime) -> None:
+        """Take in a tick: ``low``/``high`` become the window's minimum and maximum at ``at``."""
+        cutoff = at - self.delta
+        mins, maxs = self.mins, self.maxs
+        while mins and mins[-1][1] >= price:
+            mins.pop()
+        mins.append((at, price))
+        while mins[0][0] < cutoff:
+            mins.popleft()
+        while maxs and maxs[-1][1] <= price:
+            maxs.pop()
+        maxs.append((at, price))
+        while maxs[0][0] < cutoff:
+            maxs.popleft()
+        self.low = mins[0][1]
+        self.high = maxs[0][1]
+
 
 class _Symbol:
     __slots__ = ("last_at", "last_price", "up", "down", "cooling", "windows", "pending",
@@ -411,20 +428,8 @@ class AlertIndex:
 
     def _tick_windows(self, sym: _Symbol, price: float, at: datetime, fired: list[Firing]) -> None:
         for window in sym.windows.values():
-            cutoff = at - window.delta
-            mins, maxs = window.mins, window.maxs
-            while mins and mins[-1][1] >= price:
-                mins.pop()
-            mins.append((at, price))
-            while mins[0][0] < cutoff:
-                mins.popleft()
-            while maxs and maxs[-1][1] <= price:
-                maxs.pop()
-            maxs.append((at, price))
-            while maxs[0][0] < cutoff:
-                maxs.popleft()
-            low = window.low = mins[0][1]
-            high = window.high = maxs[0][1]
+            window.advance(price, at)
+            low, high = window.low, window.high
             rise = (price - low) / low * 100.0
             fall = (high - price) / high * 100.0
             # Re-arms first (key -X < -change, i.e. X > change), then firings (X <= change).
