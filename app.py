@@ -13,6 +13,7 @@ import logging
 import math
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,9 +27,11 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
 )
 from botbuilder.schema import Activity
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from dialogs.bot import NudgeBot
+from dialogs.proactive import ProactiveRoute
 from models.bot_storage import SqlStorage
 from models.db import (
     database_url_from_env,
@@ -37,6 +40,14 @@ from models.db import (
     upgrade_database,
 )
 from models.alerts import Alerts
+from models.notifications import (
+    AlreadyDelivered,
+    IdempotencyConflict,
+    NotificationNotFound,
+    Notifications,
+    is_notification_id,
+)
+from models.notify_request import NotifyError, idempotency_key_problem, parse_notify_request
 from models.reminders import Reminders
 from scheduler.alerts import AlertEngine, IngestFailed
 from scheduler.delivery import Deliverer
@@ -73,6 +84,11 @@ class Settings:
     price_push_max_ticks: int = 1000
     price_max_symbols: int = 100
     price_feed_env: dict[str, str] = field(default_factory=dict, repr=False)
+    notify_api_keys: tuple[str, ...] = field(default=(), repr=False)
+    notify_max_targets: int = 1000
+    notify_max_body_bytes: int = 256 * 1024
+    # "channelId:userId" of the systems allowed to send Direct Line "proactive" events.
+    proactive_trusted_senders: tuple[str, ...] = ()
 
 
 def _int(name: str, default: int, minimum: int = 1) -> int:
@@ -96,6 +112,19 @@ def _keys(raw: str) -> tuple[str, ...]:
     return keys
 
 
+def _senders(raw: str) -> tuple[str, ...]:
+    """Trusted senders, "channelId:userId" each; a bare id means the Direct Line channel."""
+    senders = []
+    for entry in (part.strip() for part in raw.split(",")):
+        if not entry:
+            continue
+        channel, _, user = entry.partition(":") if ":" in entry else ("directline", "", entry)
+        if not channel or not user:
+            raise SystemExit(f"PROACTIVE_TRUSTED_SENDERS: {entry!r} is not channelId:userId")
+        senders.append(f"{channel}:{user}")
+    return tuple(senders)
+
+
 def settings_from_env() -> Settings:
     """Read the settings from the environment; ``.env`` is loaded first if present."""
     database_url = database_url_from_env()  # loads .env
@@ -117,6 +146,10 @@ def settings_from_env() -> Settings:
         price_max_age_seconds=float(_int("PRICE_MAX_AGE_SECONDS", 300)),
         price_max_symbols=_int("PRICE_MAX_SYMBOLS", 100),
         price_feed_env={k: v for k, v in os.environ.items() if k.startswith("PRICE_FEED")},
+        notify_api_keys=_keys(os.environ.get("NOTIFY_API_KEYS", "")),
+        notify_max_targets=_int("NOTIFY_MAX_TARGETS", 1000),
+        notify_max_body_bytes=_int("NOTIFY_MAX_BODY_BYTES", 256 * 1024),
+        proactive_trusted_senders=_senders(os.environ.get("PROACTIVE_TRUSTED_SENDERS", "")),
     )
     try:
         feed_from_env(settings.price_feed_env)  # only to refuse bad settings before starting
@@ -138,6 +171,9 @@ BOT = web.AppKey("bot", NudgeBot)
 SCHEDULER = web.AppKey("scheduler", ReminderScheduler)
 REMINDERS = web.AppKey("reminders", Reminders)
 ALERT_ENGINE = web.AppKey("alert_engine", AlertEngine)
+NOTIFICATIONS = web.AppKey("notifications", Notifications)
+
+OPENAPI_PATH = Path(__file__).parent / "docs" / "openapi.json"
 
 
 # --- start-up and shutdown, in this order (cleanup runs in reverse) -------------------
@@ -192,15 +228,22 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         max_live=settings.max_alerts_per_user,
         max_quote_age_seconds=settings.price_max_age_seconds,
     )
+    notifications = Notifications(sessionmaker=sessionmaker, on_due=scheduler.poke)
     app[ADAPTER] = adapter
     app[SCHEDULER] = scheduler
     app[REMINDERS] = reminders
     app[ALERT_ENGINE] = alert_engine
+    app[NOTIFICATIONS] = notifications
     app[BOT] = NudgeBot(
         sessionmaker=sessionmaker,
         conversation_state=ConversationState(SqlStorage(sessionmaker)),
         reminders=reminders,
         alerts=alerts,
+        proactive=ProactiveRoute(
+            notifications=notifications,
+            trusted_senders=frozenset(settings.proactive_trusted_senders),
+            max_targets=settings.notify_max_targets,
+        ),
     )
     yield
     await alert_engine.feed.close()
@@ -220,6 +263,8 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     scheduler.add_periodic("alert-housekeeping", alert_engine.housekeeping, 30)
     if not app[SETTINGS].price_api_keys:
         logger.info("POST /api/prices is disabled: PRICES_API_KEYS is not set")
+    if not app[SETTINGS].notify_api_keys:
+        logger.warning("the notify API (/api/notify) is disabled: NOTIFY_API_KEYS is not set")
     yield
     await scheduler.shutdown()
 
@@ -261,13 +306,16 @@ async def messages(request: web.Request) -> web.Response:
     """``POST /api/messages``: one inbound activity from a channel or the Emulator."""
     if request.content_type != "application/json":
         return _error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")
+    limit = request.app[SETTINGS].max_body_bytes
     try:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         return _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
+    if len(body) > limit:
+        return _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return _error(HTTPStatus.BAD_REQUEST, "body is not valid JSON")
     if not isinstance(payload, dict) or not isinstance(payload.get("type"), str) or not payload["type"]:
         return _error(HTTPStatus.BAD_REQUEST, "body must be an activity object with a type")
@@ -318,7 +366,7 @@ async def read_json_body(request: web.Request, limit: int) -> tuple[object, web.
         return None, _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body larger than {limit} bytes")
     try:
         return json.loads(body), None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: RecursionError
         return None, _error(HTTPStatus.BAD_REQUEST, "body is not valid JSON")
 
 
@@ -405,6 +453,122 @@ async def prices(request: web.Request) -> web.Response:
     )
 
 
+def _field_error(status: HTTPStatus, field_name: str, message: str) -> web.Response:
+    return web.json_response({"error": f"{field_name}: {message}", "field": field_name}, status=status)
+
+
+def _notify_denied(request: web.Request) -> web.Response | None:
+    """404 while the notify API is off, 401 without a valid key; None when allowed."""
+    keys = request.app[SETTINGS].notify_api_keys
+    if not keys:
+        return _error(HTTPStatus.NOT_FOUND, "the notify API is disabled (NOTIFY_API_KEYS is not set)")
+    if not _api_key_ok(request, keys):
+        return _error(HTTPStatus.UNAUTHORIZED, "missing or wrong API key")
+    return None
+
+
+# What a database that is down or overloaded raises through SQLAlchemy and its drivers.
+DATABASE_ERRORS = (SQLAlchemyError, OSError, asyncio.TimeoutError)
+
+
+async def notify(request: web.Request) -> web.Response:
+    """``POST /api/notify``: an external system asks the bot to message users."""
+    denied = _notify_denied(request)
+    if denied is not None:
+        return denied
+    settings = request.app[SETTINGS]
+    key = request.headers.get("Idempotency-Key")
+    if key is not None:
+        problem = idempotency_key_problem(key)
+        if problem:
+            return _field_error(HTTPStatus.BAD_REQUEST, "Idempotency-Key", problem)
+    payload, problem = await read_json_body(request, settings.notify_max_body_bytes)
+    if problem is not None:
+        return problem
+    notifications = request.app[NOTIFICATIONS]
+    try:
+        parsed = parse_notify_request(
+            payload,
+            now=notifications.now(),
+            max_targets=settings.notify_max_targets,
+            idempotency_key=key,
+        )
+    except NotifyError as exc:
+        return web.json_response(exc.body(), status=HTTPStatus.BAD_REQUEST)
+    try:
+        accepted = await notifications.submit(parsed, source="api", sender="api")
+    except IdempotencyConflict:
+        return _field_error(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            "Idempotency-Key",
+            "was used in the last 24 hours for a different request",
+        )
+    except DATABASE_ERRORS as exc:
+        logger.error("could not store a notification: %r", exc)
+        return _error(HTTPStatus.SERVICE_UNAVAILABLE, "the notification could not be stored; nothing was sent, try again")
+    headers = {"Location": accepted.body["links"]["self"]}
+    if accepted.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return web.json_response(accepted.body, status=HTTPStatus.ACCEPTED, headers=headers)
+
+
+def _query_int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 20 or not low <= int(raw) <= high:
+        raise NotifyError(name, f"must be an integer from {low} to {high}")
+    return int(raw)
+
+
+async def notify_status(request: web.Request) -> web.Response:
+    """``GET /api/notify/{id}``: overall and per-target delivery status."""
+    denied = _notify_denied(request)
+    if denied is not None:
+        return denied
+    notification_id = request.match_info["id"]
+    if not is_notification_id(notification_id):
+        return _error(HTTPStatus.NOT_FOUND, "no notification with that id")
+    try:
+        limit = _query_int(request, "limit", 100, 1, 1000)
+        after = _query_int(request, "after", 0, 0, 2**62)
+    except NotifyError as exc:
+        return web.json_response(exc.body(), status=HTTPStatus.BAD_REQUEST)
+    try:
+        status = await request.app[NOTIFICATIONS].status(notification_id, limit=limit, after=after)
+    except NotificationNotFound:
+        return _error(HTTPStatus.NOT_FOUND, "no notification with that id")
+    except DATABASE_ERRORS as exc:
+        logger.error("could not read a notification: %r", exc)
+        return _error(HTTPStatus.SERVICE_UNAVAILABLE, "the database is unavailable; try again")
+    return web.json_response(status)
+
+
+async def notify_cancel(request: web.Request) -> web.Response:
+    """``DELETE /api/notify/{id}``: cancel what has not been sent yet."""
+    denied = _notify_denied(request)
+    if denied is not None:
+        return denied
+    notification_id = request.match_info["id"]
+    if not is_notification_id(notification_id):
+        return _error(HTTPStatus.NOT_FOUND, "no notification with that id")
+    try:
+        result = await request.app[NOTIFICATIONS].cancel(notification_id)
+    except NotificationNotFound:
+        return _error(HTTPStatus.NOT_FOUND, "no notification with that id")
+    except AlreadyDelivered:
+        return _error(HTTPStatus.CONFLICT, "every message of this notification has already gone out")
+    except DATABASE_ERRORS as exc:
+        logger.error("could not cancel a notification: %r", exc)
+        return _error(HTTPStatus.SERVICE_UNAVAILABLE, "the database is unavailable; try again")
+    return web.json_response(result)
+
+
+async def openapi(request: web.Request) -> web.FileResponse:
+    """``GET /api/openapi.json``: the OpenAPI document of the notify API."""
+    return web.FileResponse(OPENAPI_PATH)
+
+
 async def healthz(request: web.Request) -> web.Response:
     scheduler = request.app[SCHEDULER]
     return web.json_response({"scheduler": "running" if scheduler.running else "stopped"})
@@ -412,11 +576,18 @@ async def healthz(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings) -> web.Application:
     """Build the aiohttp application; does no I/O (that happens in the cleanup contexts)."""
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    # Each handler enforces its own limit; this is the largest of them.
+    app = web.Application(
+        client_max_size=max(settings.max_body_bytes, settings.notify_max_body_bytes, PRICES_MAX_BODY_BYTES)
+    )
     app[SETTINGS] = settings
     app.cleanup_ctx.extend([database_ctx, bot_ctx, scheduler_ctx])
     app.router.add_post("/api/messages", messages)
     app.router.add_post("/api/prices", prices)
+    app.router.add_post("/api/notify", notify)
+    app.router.add_get("/api/notify/{id}", notify_status)
+    app.router.add_delete("/api/notify/{id}", notify_cancel)
+    app.router.add_get("/api/openapi.json", openapi)
     app.router.add_get("/healthz", healthz)
     return app
 

@@ -23,6 +23,7 @@ from dialogs.commands import Command, parse_command
 from dialogs.context import TurnUser, get_turn_user, set_turn_user
 from dialogs.create_alert import CreateAlertDialog
 from dialogs.create_reminder import CreateReminderDialog, valid_zone
+from dialogs.proactive import ProactiveRoute
 from dialogs.timeparse import parse_reminder
 from models.alerts import Alerts
 from models.reminders import ReminderError, Reminders
@@ -86,6 +87,8 @@ class NudgeBot(ActivityHandler):
         sessionmaker: opens one session per unit of work.
         conversation_state: holds the dialog stack (persisted through the database storage).
         reminders: the reminder operations.
+        alerts: the price alert operations.
+        proactive: the Direct Line route for external systems' notify requests.
     """
 
     def __init__(
@@ -95,8 +98,10 @@ class NudgeBot(ActivityHandler):
         conversation_state: ConversationState,
         reminders: Reminders,
         alerts: Alerts | None = None,
+        proactive: ProactiveRoute | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
+        self._proactive = proactive
         self._conversation_state = conversation_state
         self._reminders = reminders
         self._alerts = alerts
@@ -106,6 +111,8 @@ class NudgeBot(ActivityHandler):
             self._dialogs.add(CreateAlertDialog(alerts))
 
     async def on_turn(self, turn_context: TurnContext) -> None:
+        if self._proactive is not None and await self._proactive.route(turn_context):
+            return  # an external system's notify request (or its conversation)
         await self._remember(turn_context)
         await super().on_turn(turn_context)
         await self._conversation_state.save_changes(turn_context)

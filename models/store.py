@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.tables import Conversation, Occurrence, Reminder, User, utcnow
+from models.tables import Conversation, Notification, Occurrence, Reminder, User, utcnow
 
 LIVE_STATES = ("active", "paused")
 
@@ -237,9 +237,11 @@ async def acknowledge_latest_occurrence(
 
 
 async def earliest_due_time(session: AsyncSession) -> datetime | None:
-    """When the scheduler must next look: the earliest active reminder or pending retry.
+    """When the scheduler must next look: the earliest active reminder, pending send, or
+    stored notification.
 
-    Two index lookups (``ix_reminders_due``, ``ix_occurrences_status``), however many rows.
+    Three index lookups (``ix_reminders_due``, ``ix_occurrences_status``,
+    ``ix_notifications_due``), however many rows.
     """
     reminder = (
         await session.execute(
@@ -253,7 +255,12 @@ async def earliest_due_time(session: AsyncSession) -> datetime | None:
             select(func.min(Occurrence.next_attempt_at)).where(Occurrence.status == "pending")
         )
     ).scalar_one()
-    candidates = [moment for moment in (reminder, retry) if moment is not None]
+    notification = (
+        await session.execute(
+            select(func.min(Notification.deliver_at)).where(Notification.status == "scheduled")
+        )
+    ).scalar_one()
+    candidates = [moment for moment in (reminder, retry, notification) if moment is not None]
     return min(candidates) if candidates else None
 
 
@@ -289,18 +296,21 @@ async def lock_occurrences_to_send(
     abandoned_before: datetime,
     exclude: set[int],
     limit: int,
-) -> list[tuple[Occurrence, Conversation]]:
-    """Lock occurrences that need a (new) send attempt, with their conversations.
+) -> list[tuple[Occurrence, Conversation, dict[str, Any]]]:
+    """Lock occurrences that need a (new) send attempt, with their conversations and the
+    activity to send.
 
-    Those are retries whose ``next_attempt_at`` has come, and sends abandoned by a process
-    that died mid-delivery (``sending`` and claimed before ``abandoned_before``). Ids in
-    ``exclude`` are in flight in this process and are left alone.
+    Those are retries and a notification's sends whose ``next_attempt_at`` has come, and
+    sends abandoned by a process that died mid-delivery (``sending`` and claimed before
+    ``abandoned_before``). Ids in ``exclude`` are in flight in this process and are left
+    alone. A notification's occurrences share its activity instead of a payload of their own.
     """
     due_retry = and_(Occurrence.status == "pending", Occurrence.next_attempt_at <= now)
     abandoned = and_(Occurrence.status == "sending", Occurrence.claimed_at < abandoned_before)
     stmt = (
-        select(Occurrence, Conversation)
+        select(Occurrence, Conversation, Notification.activity)
         .join(Conversation, Conversation.id == Occurrence.conversation_pk)
+        .outerjoin(Notification, Notification.id == Occurrence.notification_id)
         .where(or_(due_retry, abandoned))
         .order_by(Occurrence.id)
         .limit(limit)
@@ -310,7 +320,10 @@ async def lock_occurrences_to_send(
     if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True, of=Occurrence)
     rows = await session.execute(stmt.execution_options(populate_existing=True))
-    return [(occurrence, conversation) for occurrence, conversation in rows.tuples()]
+    return [
+        (occurrence, conversation, occurrence.payload or shared)
+        for occurrence, conversation, shared in rows.tuples()
+    ]
 
 
 async def record_outcome(

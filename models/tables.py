@@ -1,6 +1,6 @@
 """The tables: users, their conversations (with the stored conversation reference),
-reminders and price alerts, the occurrences (outgoing messages) they produced, the latest
-prices, and the bot's dialog state."""
+reminders, price alerts and notifications from external systems, the occurrences (outgoing
+messages) they produced, the latest prices, and the bot's dialog state."""
 
 from __future__ import annotations
 
@@ -95,12 +95,13 @@ class Reminder(Base):
 
 
 class Occurrence(Base):
-    """One message due to go out (a reminder's occurrence, later an alert's firing) and the
-    record of its delivery: the outbox row.
+    """One message due to go out (a reminder's occurrence, an alert's firing, a notification
+    to one conversation) and the record of its delivery: the outbox row.
 
-    The unique (reminder, due time) pair makes a second claim of the same occurrence fail,
-    so an occurrence is recorded, and sent, once. ``payload`` is the serialised activity, so
-    a retry or a take-over after a crash sends exactly what was claimed.
+    The unique (source, due time or conversation) pairs make a second claim of the same
+    occurrence fail, so an occurrence is recorded, and sent, once. ``payload`` is the
+    serialised activity, so a retry or a take-over after a crash sends exactly what was
+    claimed; a notification's occurrences leave it empty and share the notification's.
     """
 
     __tablename__ = "occurrences"
@@ -108,22 +109,28 @@ class Occurrence(Base):
         UniqueConstraint("reminder_id", "due_at"),
         # An alert fires at most once per tick (the tick's time is the due time).
         UniqueConstraint("alert_id", "due_at"),
+        # A notification goes to each conversation once, however its targets overlap.
+        UniqueConstraint("notification_id", "conversation_pk"),
         Index("ix_occurrences_status", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    # reminder (later: alert, notify)
+    # reminder | alert | notify
     kind: Mapped[str] = mapped_column(String(16), default="reminder")
     reminder_id: Mapped[int | None] = mapped_column(
         ForeignKey("reminders.id", ondelete="CASCADE"), index=True
     )
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    notification_id: Mapped[str | None] = mapped_column(
+        ForeignKey("notifications.id", ondelete="CASCADE")
+    )
     conversation_pk: Mapped[int] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # pending (waiting for next_attempt_at) | sending | sent | failed
+    # | skipped (conversation inactive) | cancelled (its notification was cancelled first)
     status: Mapped[str] = mapped_column(String(16), default="sending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -132,6 +139,42 @@ class Occurrence(Base):
     http_status: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Notification(Base):
+    """A message an external system asked for (``POST /api/notify`` or a Direct Line event).
+
+    It is stored first and expanded into one occurrence per target conversation by the
+    scheduler when ``deliver_at`` comes (at once, or at the requested ``at``), so a restart
+    loses nothing and a broadcast never holds up the request that asked for it.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "status", "deliver_at"),)
+
+    # Public id (32 hex digits), the one callers use in GET/DELETE /api/notify/{id}.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # api | directline
+    source: Mapped[str] = mapped_column(String(16))
+    # Who asked: "api" or the trusted Direct Line sender ("directline:order-service").
+    sender: Mapped[str] = mapped_column(String(330))
+    # Unique while remembered (24 h); cleared afterwards so the key can be used again.
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    # {"broadcast": bool, "users": [[channel, id], ...], "conversations": [[channel|null, id], ...]}
+    targets: Mapped[dict[str, Any]] = mapped_column(JSON)
+    activity: Mapped[dict[str, Any]] = mapped_column(JSON)
+    deliver_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # scheduled (not yet expanded) | dispatched (occurrences written) | cancelled
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    # Broadcasts are expanded in pages: the last conversation id written so far.
+    cursor: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    # Targets that matched no known conversation when it was expanded.
+    unknown: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The 202 body, returned again for a repeated Idempotency-Key.
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 class Alert(Base):

@@ -8,7 +8,8 @@ or a retry's ``next_attempt_at``), plus a periodic "resync" job that re-reads th
 sends abandoned by a dead process. Because the wake job is set to the exact due time,
 reminders fire on time rather than on a polling tick.
 
-A pass claims due reminders in batches. Claiming records an ``Occurrence`` (status
+A pass claims due reminders in batches, expands due notifications (from external systems)
+into one pending occurrence per target conversation, and claims pending sends. Claiming records an ``Occurrence`` (status
 "sending", with the message as its payload) and advances the reminder to its next
 occurrence in one transaction, so a restart never sends the same occurrence twice and
 never skips one. The :class:`~scheduler.outbox.Outbox` then sends it and records the
@@ -28,6 +29,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from models.notifications import expand_due_notification
 from models.schedule import ScheduleError, is_recurring, next_fire_time
 from models.store import earliest_due_time, lock_due_reminders
 from scheduler.delivery import Deliverer
@@ -252,9 +254,10 @@ class ReminderScheduler:
                 # process for another instance's lease take-over to send it too.
                 limit = min(self._batch_size, self.outbox.free_slots())
                 claimed = await self._claim_reminders(now, limit)
+                expanded = await self._expand_notification(now)
                 claimed += await self.outbox.claim_resends(now, max(0, limit - len(claimed)))
                 self.outbox.dispatch(claimed)
-                if len(claimed) >= limit:
+                if len(claimed) >= limit or expanded:
                     continue
                 async with self._sessionmaker() as session:
                     earliest = await earliest_due_time(session)
@@ -265,6 +268,19 @@ class ReminderScheduler:
                 return
         finally:
             self._pass_running = False
+
+    async def _expand_notification(self, now: datetime) -> bool:
+        """Write (a page of) a due notification's sends as pending occurrences; True if it did.
+
+        The outbox claims them like retries, as slots free up, so a broadcast to many
+        conversations goes out with the outbox's bounded concurrency.
+        """
+        async with self._sessionmaker.begin() as session:
+            written = await expand_due_notification(session, now=now)
+        if written is None:
+            return False
+        logger.debug("notification expanded into %d occurrences", written)
+        return True
 
     async def _claim_reminders(self, now: datetime, limit: int) -> list[Send]:
         if limit <= 0:

@@ -1,7 +1,7 @@
 """The outbox: sends claimed occurrences, records each outcome, and retries what may succeed later.
 
-Every proactive message goes through here, whatever produced it (reminders and price alerts;
-later the notify API). The rules:
+Every proactive message goes through here, whatever produced it (reminders, price alerts,
+notifications from external systems). The rules:
 
 * Sends run as tasks of their own, at most ``concurrency`` at once, each bounded by
   ``send_timeout``.
@@ -90,7 +90,7 @@ class NewOccurrences:
 
     Add them inside the transaction; after ``session.flush()`` (which gives them ids),
     :meth:`sends` lists the ones to dispatch. An occurrence for an inactive conversation is
-    recorded as failed straight away and not sent.
+    recorded as skipped straight away and not sent.
     """
 
     def __init__(self) -> None:
@@ -118,7 +118,7 @@ class NewOccurrences:
             **source,
         )
         if not conversation.active:
-            occurrence.status = "failed"
+            occurrence.status = "skipped"
             occurrence.last_error = "conversation is inactive"
         session.add(occurrence)
         if conversation.active:
@@ -217,14 +217,18 @@ class Outbox:
                 exclude=self.in_flight,
                 limit=limit,
             )
-            for occurrence, conversation in rows:
+            for occurrence, conversation, payload in rows:
                 if occurrence.status == "sending":
                     logger.warning(
                         "occurrence %s was abandoned mid-send; sending it again", occurrence.id
                     )
                     # It may have gone out: count it, so a send that kills the process stops.
                     occurrence.attempts += 1
-                if occurrence.attempts >= self._retry.max_attempts or not conversation.active:
+                if not conversation.active:
+                    occurrence.status = "skipped"
+                    occurrence.last_error = "conversation is inactive"
+                    continue
+                if occurrence.attempts >= self._retry.max_attempts:
                     occurrence.status = "failed"
                     occurrence.last_error = occurrence.last_error or "gave up"
                     continue
@@ -236,7 +240,7 @@ class Outbox:
                         occurrence_id=occurrence.id,
                         attempts=occurrence.attempts,
                         reference=conversation.reference,
-                        payload=occurrence.payload,
+                        payload=payload,
                         label=f"{occurrence.kind} occurrence {occurrence.id}",
                     )
                 )

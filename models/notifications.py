@@ -1,0 +1,384 @@
+"""Notifications from external systems: accept, expand into per-conversation sends, report.
+
+A request is stored as one ``notifications`` row and answered at once (202). The scheduler
+expands it when it is due, in bounded pages, into one outbox occurrence per target
+conversation (``pending``, so the outbox sends them with its usual concurrency, retries and
+leases), which is also the per-target delivery record ``GET /api/notify/{id}`` reports.
+
+The scheduler is told about new due times through ``on_due`` (its ``poke``); this module
+imports nothing from the scheduler.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models.notify_request import NotifyRequest, Targets
+from models.store import dialect_insert, is_postgres
+from models.tables import Conversation, Notification, Occurrence, User
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+EXPAND_PAGE = 500
+MAX_STATUS_PAGE = 1000
+# Occurrence statuses that are final; the rest (pending, sending) are still on their way.
+FINAL = ("sent", "failed", "skipped", "cancelled")
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used, within the window, for a different request."""
+
+
+class NotificationNotFound(Exception):
+    """No notification has that id."""
+
+
+class AlreadyDelivered(Exception):
+    """A cancel came after every message of the notification had gone out (or failed)."""
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The answer to an accepted request; ``replayed`` when it repeats an earlier one's."""
+
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def new_notification_id() -> str:
+    return uuid.uuid4().hex
+
+
+def is_notification_id(value: str) -> bool:
+    return len(value) == 32 and all(ch in "0123456789abcdef" for ch in value)
+
+
+def _describe_user(channel: str, user_id: str) -> dict[str, str]:
+    return {"user": {"channelId": channel, "id": user_id}}
+
+
+def _describe_conversation(channel: str | None, conversation_id: str) -> dict[str, Any]:
+    conversation: dict[str, str] = {"id": conversation_id}
+    if channel is not None:
+        conversation["channelId"] = channel
+    return {"conversation": conversation}
+
+
+async def _resolve(
+    session: AsyncSession, targets: Targets
+) -> tuple[list[tuple[int, bool]], list[dict[str, Any]]]:
+    """The conversations (id, active) that listed targets name, and the targets that name none."""
+    found: dict[int, bool] = {}
+    unknown: list[dict[str, Any]] = []
+    if targets.users:
+        rows = await session.execute(
+            select(User.channel_id, User.user_id, Conversation.id, Conversation.active)
+            .join(Conversation, Conversation.user_pk == User.id)
+            .where(tuple_(User.channel_id, User.user_id).in_(list(targets.users)))
+        )
+        seen = set()
+        for channel, user_id, conversation_pk, active in rows.tuples():
+            seen.add((channel, user_id))
+            found[conversation_pk] = active
+        unknown += [_describe_user(*user) for user in targets.users if user not in seen]
+    if targets.conversations:
+        ids = sorted({conversation_id for _, conversation_id in targets.conversations})
+        rows = await session.execute(
+            select(Conversation.channel_id, Conversation.conversation_id, Conversation.id, Conversation.active)
+            .where(Conversation.conversation_id.in_(ids))
+        )
+        by_id: dict[str, list[tuple[str, int, bool]]] = {}
+        for channel, conversation_id, conversation_pk, active in rows.tuples():
+            by_id.setdefault(conversation_id, []).append((channel, conversation_pk, active))
+        for channel, conversation_id in targets.conversations:
+            matches = [
+                (pk, active)
+                for row_channel, pk, active in by_id.get(conversation_id, [])
+                if channel is None or row_channel == channel
+            ]
+            if not matches:
+                unknown.append(_describe_conversation(channel, conversation_id))
+            found.update(matches)
+    return sorted(found.items()), unknown
+
+
+async def expand_due_notification(
+    session: AsyncSession, *, now: datetime, page: int = EXPAND_PAGE
+) -> int | None:
+    """Expand (a page of) the earliest due notification into pending occurrences.
+
+    Returns None when nothing is due, else the number of occurrences written (0 is
+    possible: a broadcast's last, empty page). Safe to run in several processes at once:
+    the notification row is locked (``SKIP LOCKED`` on PostgreSQL) and each conversation
+    gets at most one occurrence per notification.
+    """
+    stmt = (
+        select(Notification)
+        .where(Notification.status == "scheduled", Notification.deliver_at <= now)
+        .order_by(Notification.deliver_at)
+        .limit(1)
+    )
+    if is_postgres(session):
+        stmt = stmt.with_for_update(skip_locked=True)
+    notification = (
+        await session.execute(stmt.execution_options(populate_existing=True))
+    ).scalar_one_or_none()
+    if notification is None:
+        return None
+    targets = Targets.from_json(notification.targets)
+    if targets.broadcast:
+        rows = await session.execute(
+            select(Conversation.id, Conversation.active)
+            .where(Conversation.active.is_(True), Conversation.id > notification.cursor)
+            .order_by(Conversation.id)
+            .limit(page)
+        )
+        conversations = list(rows.tuples())
+        unknown: list[dict[str, Any]] = []
+        finished = len(conversations) < page
+        if conversations:
+            notification.cursor = conversations[-1][0]
+    else:
+        conversations, unknown = await _resolve(session, targets)
+        finished = True
+    if conversations:
+        values = [
+            {
+                "kind": "notify",
+                "notification_id": notification.id,
+                "conversation_pk": conversation_pk,
+                "due_at": notification.deliver_at,
+                "payload": None,
+                "status": "pending" if active else "skipped",
+                "attempts": 0,
+                "next_attempt_at": now if active else None,
+                "last_error": None if active else "conversation is inactive",
+            }
+            for conversation_pk, active in conversations
+        ]
+        stmt = dialect_insert(session, Occurrence).values(values)
+        await session.execute(
+            stmt.on_conflict_do_nothing(index_elements=["notification_id", "conversation_pk"])
+        )
+    if finished:
+        notification.status = "dispatched"
+        notification.unknown = unknown
+    return len(conversations)
+
+
+async def _status_counts(session: AsyncSession, notification_id: str) -> dict[str, int]:
+    rows = await session.execute(
+        select(Occurrence.status, func.count())
+        .where(Occurrence.notification_id == notification_id)
+        .group_by(Occurrence.status)
+    )
+    return {status: count for status, count in rows.tuples()}
+
+
+class Notifications:
+    """Accept, report on and cancel notifications.
+
+    Args:
+        sessionmaker: opens one session per operation.
+        on_due: told the delivery time of each accepted notification (the scheduler's poke).
+        clock: the current aware UTC time.
+    """
+
+    def __init__(
+        self,
+        *,
+        sessionmaker: async_sessionmaker,
+        on_due: Callable[[datetime], None],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._on_due = on_due
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    async def submit(self, request: NotifyRequest, *, source: str, sender: str) -> Accepted:
+        """Store a request and wake the scheduler for it.
+
+        With an idempotency key seen in the last 24 h, returns the first request's answer
+        and stores nothing.
+
+        Raises:
+            IdempotencyConflict: the key was used for a different request.
+        """
+        for _ in range(3):  # a concurrent twin may win the key between our look and insert
+            try:
+                return await self._submit_once(request, source=source, sender=sender)
+            except IntegrityError:
+                if request.idempotency_key is None:
+                    raise
+        raise IdempotencyConflict("the key is being used by concurrent requests")
+
+    async def _submit_once(self, request: NotifyRequest, *, source: str, sender: str) -> Accepted:
+        now = self._clock()
+        deliver_at = request.at or now
+        async with self._sessionmaker.begin() as session:
+            key = request.idempotency_key
+            if key is not None:
+                # An expired key is forgotten, so it may be used again.
+                await session.execute(
+                    update(Notification)
+                    .where(
+                        Notification.idempotency_key == key,
+                        Notification.created_at < now - IDEMPOTENCY_WINDOW,
+                    )
+                    .values(idempotency_key=None)
+                )
+                earlier = (
+                    await session.execute(select(Notification).where(Notification.idempotency_key == key))
+                ).scalar_one_or_none()
+                if earlier is not None:
+                    if earlier.request_hash != request.request_hash:
+                        raise IdempotencyConflict(key)
+                    return Accepted(body=earlier.response, replayed=True)
+            _, unknown = await _resolve(session, request.targets)
+            notification_id = new_notification_id()
+            body = {
+                "id": notification_id,
+                "status": "scheduled" if request.at else "queued",
+                "at": iso(deliver_at),
+                "targets": {
+                    "broadcast": request.targets.broadcast,
+                    "requested": request.targets.count(),
+                    "unknown": unknown,
+                },
+                "links": {"self": f"/api/notify/{notification_id}"},
+            }
+            session.add(
+                Notification(
+                    id=notification_id,
+                    source=source,
+                    sender=sender[:330],
+                    idempotency_key=key,
+                    request_hash=request.request_hash,
+                    targets=request.targets.to_json(),
+                    activity=request.activity,
+                    deliver_at=deliver_at,
+                    status="scheduled",
+                    cursor=0,
+                    unknown=[],
+                    response=body,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        self._on_due(deliver_at)
+        return Accepted(body=body)
+
+    async def status(self, notification_id: str, *, limit: int = 100, after: int = 0) -> dict[str, Any]:
+        """Overall and per-target status; targets are paged by ``after`` (the last ``cursor``).
+
+        Raises:
+            NotificationNotFound: no such id.
+        """
+        limit = max(1, min(limit, MAX_STATUS_PAGE))
+        async with self._sessionmaker() as session:
+            notification = await session.get(Notification, notification_id)
+            if notification is None:
+                raise NotificationNotFound(notification_id)
+            counts = await _status_counts(session, notification_id)
+            rows = await session.execute(
+                select(Occurrence, Conversation.channel_id, Conversation.conversation_id, User.user_id)
+                .join(Conversation, Conversation.id == Occurrence.conversation_pk)
+                .join(User, User.id == Conversation.user_pk)
+                .where(Occurrence.notification_id == notification_id, Occurrence.id > after)
+                .order_by(Occurrence.id)
+                .limit(limit + 1)
+            )
+            page = list(rows.tuples())
+        more = len(page) > limit
+        page = page[:limit]
+        targets = [
+            {
+                "channelId": channel,
+                "userId": user_id,
+                "conversationId": conversation_id,
+                "status": occurrence.status,
+                "attempts": occurrence.attempts,
+                "httpStatus": occurrence.http_status,
+                "reason": occurrence.last_error,
+                "sentAt": iso(occurrence.sent_at),
+            }
+            for occurrence, channel, conversation_id, user_id in page
+        ]
+        in_progress = counts.get("pending", 0) + counts.get("sending", 0)
+        now = self._clock()
+        if notification.status == "cancelled":
+            overall = "cancelled"
+        elif notification.status == "scheduled":
+            overall = "scheduled" if notification.deliver_at > now else "sending"
+        else:
+            overall = "sending" if in_progress else "done"
+        return {
+            "id": notification.id,
+            "source": notification.source,
+            "status": overall,
+            "createdAt": iso(notification.created_at),
+            "at": iso(notification.deliver_at),
+            "broadcast": bool(notification.targets.get("broadcast")),
+            "counts": {
+                "targets": sum(counts.values()),
+                "sent": counts.get("sent", 0),
+                "failed": counts.get("failed", 0),
+                "skipped": counts.get("skipped", 0),
+                "pending": in_progress,
+                "cancelled": counts.get("cancelled", 0),
+                "unknown": len(notification.unknown or []),
+            },
+            "targets": targets,
+            "unknown": notification.unknown or [],
+            "next": page[-1][0].id if more else None,
+        }
+
+    async def cancel(self, notification_id: str) -> dict[str, Any]:
+        """Cancel what has not gone out yet: the whole notification if it isn't due.
+
+        Raises:
+            NotificationNotFound: no such id.
+            AlreadyDelivered: nothing is left to cancel.
+        """
+        async with self._sessionmaker.begin() as session:
+            stmt = select(Notification).where(Notification.id == notification_id)
+            if is_postgres(session):
+                stmt = stmt.with_for_update()  # waits for an expansion page under way
+            notification = (
+                await session.execute(stmt.execution_options(populate_existing=True))
+            ).scalar_one_or_none()
+            if notification is None:
+                raise NotificationNotFound(notification_id)
+            if notification.status != "cancelled":
+                stopped = await session.execute(
+                    update(Occurrence)
+                    .where(Occurrence.notification_id == notification_id, Occurrence.status == "pending")
+                    .values(status="cancelled", next_attempt_at=None, last_error="cancelled")
+                )
+                cancelled = stopped.rowcount or 0
+                if notification.status == "dispatched" and not cancelled:
+                    raise AlreadyDelivered(notification_id)
+                notification.status = "cancelled"
+            counts = await _status_counts(session, notification_id)
+        return {
+            "id": notification_id,
+            "status": "cancelled",
+            "cancelled": counts.get("cancelled", 0),
+            "sent": counts.get("sent", 0),
+            # Sends already under way can't be called back.
+            "sending": counts.get("sending", 0),
+        }
