@@ -1,4 +1,5 @@
-"""Restarts with a real bot process: pending reminders survive SIGTERM and kill -9."""
+"""Restarts with a real bot process: pending reminders and scheduled notifications survive
+SIGTERM and kill -9."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import aiohttp
 import pytest
 
 from tests.support.emulator import EmulatorUser
+from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -29,7 +31,8 @@ def _free_port() -> int:
 class BotProcess:
     """``python app.py`` in a subprocess, on a port of its own."""
 
-    def __init__(self, database_url: str, log_path: Path) -> None:
+    def __init__(self, database_url: str, log_path: Path, env: dict[str, str] | None = None) -> None:
+        self.env = env or {}
         self.port = _free_port()
         self.database_url = database_url
         self.log_path = log_path
@@ -47,6 +50,7 @@ class BotProcess:
             "DATABASE_URL": self.database_url,
             "MicrosoftAppId": "",
             "MicrosoftAppPassword": "",
+            **self.env,
         }
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
@@ -75,8 +79,8 @@ class BotProcess:
 def bot_process(database_url, tmp_path):
     bots: list[BotProcess] = []
 
-    def make() -> BotProcess:
-        bot = BotProcess(database_url, tmp_path / "bot.log")
+    def make(**env: str) -> BotProcess:
+        bot = BotProcess(database_url, tmp_path / "bot.log", env)
         bots.append(bot)
         return bot
 
@@ -114,3 +118,45 @@ async def test_pending_reminders_fire_after_restart(bot_process, fake_channel, s
         second.stop(signal.SIGTERM)
         delivered = [t for t in fake_channel.texts() if t.startswith("⏰")]
         assert delivered == ["⏰ Reminder #1: drink water", "⏰ Reminder #2: stretch"]
+
+
+NOTIFY_KEY = "r" * 32
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "kill-9"])
+async def test_scheduled_notification_is_sent_once_after_restart(bot_process, fake_channel, sig):
+    from datetime import UTC, datetime, timedelta
+
+    async with aiohttp.ClientSession() as http:
+        first = bot_process(NOTIFY_API_KEYS=NOTIFY_KEY)
+        await first.start(http)
+        user = EmulatorUser(bot_url=first.url + "/api/messages", service_url=fake_channel.url)
+        assert await user.join(http) == 201
+        at = datetime.now(UTC) + timedelta(seconds=2)
+        async with http.post(
+            first.url + "/api/notify",
+            json={"user": {"channelId": "emulator", "id": user.user["id"]}, "text": "Your parcel arrives today", "at": at.isoformat()},
+            headers={"Authorization": f"Bearer {NOTIFY_KEY}"},
+        ) as response:
+            assert response.status == 202
+            notification_id = (await response.json())["id"]
+        first.stop(sig)
+        assert "Your parcel arrives today" not in fake_channel.texts()
+
+        # Back after its time: it goes out once, late.
+        await asyncio.sleep(max(0.0, (at - datetime.now(UTC)).total_seconds() + 0.5))
+        second = bot_process(NOTIFY_API_KEYS=NOTIFY_KEY)
+        await second.start(http)
+        await fake_channel.wait_for_text("Your parcel arrives today", timeout=10)
+
+        async def recorded():
+            async with http.get(
+                f"{second.url}/api/notify/{notification_id}", headers={"X-Api-Key": NOTIFY_KEY}
+            ) as response:
+                report = await response.json()
+            return report if report["status"] == "done" else None
+
+        report = await eventually(recorded)
+        second.stop(signal.SIGTERM)
+        assert fake_channel.texts().count("Your parcel arrives today") == 1
+        assert report["counts"]["sent"] == 1

@@ -1,0 +1,1 @@
+"""Command-line tools: ``python -m cli.notify`` is the notify API's client."""
