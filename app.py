@@ -521,8 +521,8 @@ def _query_int(request: web.Request, name: str, default: int, low: int, high: in
     return int(raw)
 
 
-async def notify_status(request: web.Request) -> web.Response:
-    """``GET /api/notify/{id}``: overall and per-target delivery status."""
+async def _notification_call(request: web.Request, call) -> web.Response:
+    """Key check, id check and error answers shared by GET and DELETE /api/notify/{id}."""
     denied = _notify_denied(request)
     if denied is not None:
         return denied
@@ -530,38 +530,36 @@ async def notify_status(request: web.Request) -> web.Response:
     if not is_notification_id(notification_id):
         return _error(HTTPStatus.NOT_FOUND, "no notification with that id")
     try:
-        limit = _query_int(request, "limit", 100, 1, 1000)
-        after = _query_int(request, "after", 0, 0, 2**62)
+        return web.json_response(await call(request.app[NOTIFICATIONS], notification_id))
     except NotifyError as exc:
         return web.json_response(exc.body(), status=HTTPStatus.BAD_REQUEST)
-    try:
-        status = await request.app[NOTIFICATIONS].status(notification_id, limit=limit, after=after)
-    except NotificationNotFound:
-        return _error(HTTPStatus.NOT_FOUND, "no notification with that id")
-    except DATABASE_ERRORS as exc:
-        logger.error("could not read a notification: %r", exc)
-        return _error(HTTPStatus.SERVICE_UNAVAILABLE, "the database is unavailable; try again")
-    return web.json_response(status)
-
-
-async def notify_cancel(request: web.Request) -> web.Response:
-    """``DELETE /api/notify/{id}``: cancel what has not been sent yet."""
-    denied = _notify_denied(request)
-    if denied is not None:
-        return denied
-    notification_id = request.match_info["id"]
-    if not is_notification_id(notification_id):
-        return _error(HTTPStatus.NOT_FOUND, "no notification with that id")
-    try:
-        result = await request.app[NOTIFICATIONS].cancel(notification_id)
     except NotificationNotFound:
         return _error(HTTPStatus.NOT_FOUND, "no notification with that id")
     except AlreadyDelivered:
         return _error(HTTPStatus.CONFLICT, "every message of this notification has already gone out")
     except DATABASE_ERRORS as exc:
-        logger.error("could not cancel a notification: %r", exc)
+        logger.error("could not read or change a notification: %r", exc)
         return _error(HTTPStatus.SERVICE_UNAVAILABLE, "the database is unavailable; try again")
-    return web.json_response(result)
+
+
+async def notify_status(request: web.Request) -> web.Response:
+    """``GET /api/notify/{id}``: overall and per-target delivery status."""
+
+    async def call(notifications: Notifications, notification_id: str) -> dict:
+        limit = _query_int(request, "limit", 100, 1, 1000)
+        after = _query_int(request, "after", 0, 0, 2**62)
+        return await notifications.status(notification_id, limit=limit, after=after)
+
+    return await _notification_call(request, call)
+
+
+async def notify_cancel(request: web.Request) -> web.Response:
+    """``DELETE /api/notify/{id}``: cancel what has not been sent yet."""
+
+    async def call(notifications: Notifications, notification_id: str) -> dict:
+        return await notifications.cancel(notification_id)
+
+    return await _notification_call(request, call)
 
 
 async def openapi(request: web.Request) -> web.FileResponse:

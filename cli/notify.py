@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import urllib.error
 import urllib.request
@@ -26,6 +27,11 @@ from typing import Any
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
 DEFAULT_URL = "http://127.0.0.1:3978"
+NOTIFICATION_ID = re.compile(r"[0-9a-f]{32}")
+# Channel ids are lower-case words (emulator, directline, msteams); a Teams conversation id
+# ("19:abc@thread.tacv2") starts with digits, so it is not mistaken for CHANNEL:ID.
+CHANNEL_PREFIX = re.compile(r"([a-z][a-z0-9_-]*):(.+)", re.DOTALL)
+SEND_FLAGS = ("user", "conversation", "broadcast", "text", "markdown", "summary", "card", "suggest", "at", "idempotency_key")
 
 
 class Usage(Exception):
@@ -40,6 +46,11 @@ def _identity(value: str, flag: str) -> dict[str, str]:
     return {"channelId": channel, "id": rest}
 
 
+def _conversation(value: str) -> str | dict[str, str]:
+    match = CHANNEL_PREFIX.fullmatch(value)
+    return {"channelId": match[1], "id": match[2]} if match else value
+
+
 def build_body(args: argparse.Namespace) -> dict[str, Any]:
     """The request body the flags describe."""
     body: dict[str, Any] = {}
@@ -50,9 +61,7 @@ def build_body(args: argparse.Namespace) -> dict[str, Any]:
     if args.user:
         body["users"] = [_identity(user, "--user") for user in args.user]
     if args.conversation:
-        body["conversations"] = [
-            _identity(c, "--conversation") if ":" in c else c for c in args.conversation
-        ]
+        body["conversations"] = [_conversation(c) for c in args.conversation]
     if not body:
         raise Usage("say whom to message: --user, --conversation or --broadcast")
     if args.text is not None:
@@ -76,6 +85,14 @@ def build_body(args: argparse.Namespace) -> dict[str, Any]:
     if "text" not in body and "card" not in body:
         raise Usage("give --text or --card")
     return body
+
+
+def _check_settings(base: str, key: str) -> None:
+    """Mistakes no retry can fix, caught before anything is sent."""
+    if not base.startswith(("http://", "https://")):
+        raise Usage(f"--url / NUDGE_URL must start with http:// or https:// (got {base!r})")
+    if not key.isascii() or not key.isprintable():
+        raise Usage("NUDGE_API_KEY has characters that can't be sent in a header (a pasted quote?)")
 
 
 def _request(method: str, url: str, key: str, body: dict | None, headers: dict[str, str], timeout: float):
@@ -105,7 +122,10 @@ def parser() -> argparse.ArgumentParser:
     action.add_argument("--status", metavar="ID", help="show a notification's delivery status")
     action.add_argument("--cancel", metavar="ID", help="cancel what has not been sent yet")
     p.add_argument("--user", action="append", metavar="CHANNEL:ID", help="a user (repeatable)")
-    p.add_argument("--conversation", action="append", metavar="[CHANNEL:]ID", help="a conversation (repeatable)")
+    p.add_argument(
+        "--conversation", action="append", metavar="[CHANNEL:]ID",
+        help="a conversation (repeatable); CHANNEL is a lower-case word such as msteams",
+    )
     p.add_argument("--broadcast", action="store_true", help="every active conversation")
     p.add_argument("--text", help="the message")
     p.add_argument("--markdown", action="store_true", help="the text is markdown")
@@ -126,30 +146,46 @@ def main(argv: list[str] | None = None) -> int:
     base = args.url.rstrip("/")
     headers: dict[str, str] = {}
     try:
+        _check_settings(base, key)
         if args.status or args.cancel:
             notification_id = args.status or args.cancel
-            if not notification_id.isalnum():
-                raise Usage("a notification id is 32 hex digits")
+            if not NOTIFICATION_ID.fullmatch(notification_id):
+                raise Usage("a notification id is 32 hex digits (as printed when it was sent)")
+            extra = [f"--{name.replace('_', '-')}" for name in SEND_FLAGS if getattr(args, name)]
+            if extra:
+                raise Usage(f"--status and --cancel take no other options (got {', '.join(extra)})")
             method, url, body = ("GET" if args.status else "DELETE"), f"{base}/api/notify/{notification_id}", None
         else:
             method, url, body = "POST", f"{base}/api/notify", build_body(args)
             if args.idempotency_key:
-                headers["Idempotency-Key"] = args.idempotency_key
+                key_value = args.idempotency_key
+                if not (0 < len(key_value) <= 255 and all(" " <= ch <= "~" for ch in key_value)):
+                    raise Usage("--idempotency-key must be 1 to 255 printable ASCII characters")
+                headers["Idempotency-Key"] = key_value
     except Usage as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
         status, raw = _request(method, url, key, body, headers, args.timeout)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
+    except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         print(f"error: could not reach {base}: {reason}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    except ValueError as exc:  # a malformed URL or a value that can't be encoded: retrying won't help
+        print(f"error: bad request settings: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         answer = json.loads(raw)
     except ValueError:
         answer = {"error": raw.decode("utf-8", "replace")[:500]}
     if status < 400:
-        print(json.dumps(answer, indent=2, ensure_ascii=False))
+        # ASCII escapes: a console that can't show every character must not turn a sent
+        # message into a failure (and a resend).
+        print(json.dumps(answer, indent=2, ensure_ascii=True))
+        targets = answer.get("targets") if isinstance(answer, dict) and method == "POST" else None
+        unknown = targets.get("unknown") if isinstance(targets, dict) else None
+        if isinstance(unknown, list) and unknown:
+            print(f"warning: {len(unknown)} target(s) unknown to the bot; the rest were accepted", file=sys.stderr)
         return EXIT_OK
     message = answer.get("error") if isinstance(answer, dict) else None
     print(f"error: HTTP {status}: {message or answer}", file=sys.stderr)

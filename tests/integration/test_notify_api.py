@@ -534,3 +534,29 @@ async def test_openapi_document_is_served(running_bot):
         document = await response.json()
     assert set(document["paths"]) == {"/api/notify", "/api/notify/{id}"}
     assert document["paths"]["/api/notify"]["post"]["requestBody"]["content"]["application/json"]
+
+
+async def test_database_down_is_503_and_nothing_is_sent(running_bot, tmp_path, monkeypatch):
+    from app import NOTIFICATIONS
+    from models.db import make_sessionmaker, open_engine
+
+    await joined(running_bot, user_id="olga")
+    notifications = running_bot.app[NOTIFICATIONS]
+    broken = open_engine(f"sqlite+aiosqlite:///{tmp_path}/missing/dir/nudge.db")
+    working = notifications._sessionmaker
+    monkeypatch.setattr(notifications, "_sessionmaker", make_sessionmaker(broken))
+    try:
+        request = {"user": {"channelId": "emulator", "id": "olga"}, "text": "While the database is down"}
+        status, error, _ = await post(running_bot, request)
+        assert status == 503 and "nothing was sent" in error["error"]
+        assert (await get(running_bot, "0" * 32))[0] == 503
+        assert (await delete(running_bot, "0" * 32))[0] == 503
+    finally:
+        monkeypatch.setattr(notifications, "_sessionmaker", working)
+        await broken.dispose()
+    assert await stored_notifications(running_bot) == 0
+    # Back up: the caller's retry goes through.
+    status, body, _ = await post(running_bot, request)
+    assert status == 202
+    await running_bot.channel.wait_for_text("While the database is down")
+    assert running_bot.channel.texts().count("While the database is down") == 1
