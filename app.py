@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
@@ -47,7 +48,12 @@ from models.notifications import (
     Notifications,
     is_notification_id,
 )
-from models.notify_request import NotifyError, idempotency_key_problem, parse_notify_request
+from models.notify_request import (
+    NotifyError,
+    idempotency_key_problem,
+    parse_notify_request,
+    replay_identity,
+)
 from models.reminders import Reminders
 from scheduler.alerts import AlertEngine, IngestFailed
 from scheduler.delivery import Deliverer
@@ -112,6 +118,9 @@ def _keys(raw: str) -> tuple[str, ...]:
     return keys
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def _senders(raw: str) -> tuple[str, ...]:
     """Trusted senders, "channelId:userId" each; a bare id means the Direct Line channel."""
     senders = []
@@ -155,6 +164,12 @@ def settings_from_env() -> Settings:
         feed_from_env(settings.price_feed_env)  # only to refuse bad settings before starting
     except ValueError as exc:
         raise SystemExit(f"bad price feed setting: {exc}") from None
+    if settings.proactive_trusted_senders and not settings.APP_ID and settings.host not in LOOPBACK:
+        # Without an app id /api/messages checks no token, so anyone could claim to be a
+        # trusted sender and broadcast: allowed only where nobody else can connect.
+        raise SystemExit(
+            "PROACTIVE_TRUSTED_SENDERS needs MicrosoftAppId (channel authentication) unless HOST is a loopback address"
+        )
     if settings.delivery_lease_seconds < 2 * settings.send_timeout_seconds:
         raise SystemExit("DELIVERY_LEASE_SECONDS must be at least twice SEND_TIMEOUT_SECONDS")
     return settings
@@ -307,12 +322,16 @@ async def messages(request: web.Request) -> web.Response:
     if request.content_type != "application/json":
         return _error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json")
     limit = request.app[SETTINGS].max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        return _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
     try:
         body = await request.read()
     except web.HTTPRequestEntityTooLarge:
         return _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
     if len(body) > limit:
         return _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "body too large")
+    if json_too_deep(body):
+        return _error(HTTPStatus.BAD_REQUEST, f"body nests deeper than {MAX_JSON_DEPTH} levels")
     try:
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -352,6 +371,28 @@ def _api_key_ok(request: web.Request, keys: tuple[str, ...]) -> bool:
     return matched and bool(offered)
 
 
+# Deeper JSON than any activity or request needs; refused before parsing, because Python's
+# parser recurses once per level and a body of brackets could exhaust the stack.
+MAX_JSON_DEPTH = 64
+_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True if the JSON text nests arrays/objects deeper than ``limit`` (strings are skipped)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False  # the common case, decided at C speed
+    depth = 0
+    for token in _JSON_TOKENS.finditer(body):
+        char = token.group()[:1]
+        if char in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
 async def read_json_body(request: web.Request, limit: int) -> tuple[object, web.Response | None]:
     """Read a JSON body of at most ``limit`` bytes: (value, None) or (None, error response)."""
     if request.content_type != "application/json":
@@ -364,6 +405,8 @@ async def read_json_body(request: web.Request, limit: int) -> tuple[object, web.
         return None, _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body larger than {limit} bytes")
     if len(body) > limit:
         return None, _error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body larger than {limit} bytes")
+    if json_too_deep(body):
+        return None, _error(HTTPStatus.BAD_REQUEST, f"body nests deeper than {MAX_JSON_DEPTH} levels")
     try:
         return json.loads(body), None
     except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: RecursionError
@@ -487,16 +530,18 @@ async def notify(request: web.Request) -> web.Response:
         return problem
     notifications = request.app[NOTIFICATIONS]
     try:
-        parsed = parse_notify_request(
-            payload,
-            now=notifications.now(),
-            max_targets=settings.notify_max_targets,
-            idempotency_key=key,
-        )
+        identity = replay_identity(payload, key)
+        accepted = await notifications.replay(*identity) if identity else None
+        if accepted is None:
+            parsed = parse_notify_request(
+                payload,
+                now=notifications.now(),
+                max_targets=settings.notify_max_targets,
+                idempotency_key=key,
+            )
+            accepted = await notifications.submit(parsed, source="api", sender="api")
     except NotifyError as exc:
         return web.json_response(exc.body(), status=HTTPStatus.BAD_REQUEST)
-    try:
-        accepted = await notifications.submit(parsed, source="api", sender="api")
     except IdempotencyConflict:
         return _field_error(
             HTTPStatus.UNPROCESSABLE_ENTITY,

@@ -24,7 +24,7 @@ from botbuilder.schema import Activity, ActivityTypes
 from sqlalchemy.exc import SQLAlchemyError
 
 from models.notifications import IdempotencyConflict, Notifications
-from models.notify_request import TARGET_FIELDS, NotifyError, parse_notify_request
+from models.notify_request import TARGET_FIELDS, NotifyError, parse_notify_request, replay_identity
 
 logger = logging.getLogger(__name__)
 
@@ -96,10 +96,13 @@ class ProactiveRoute:
     async def _submit(self, activity: Activity, body: Any) -> dict[str, Any]:
         notifications = self.notifications
         try:
-            request = parse_notify_request(body, now=notifications.now(), max_targets=self.max_targets)
-            accepted = await notifications.submit(
-                request, source="directline", sender=sender_of(activity)
-            )
+            identity = replay_identity(body, None)
+            accepted = await notifications.replay(*identity) if identity else None
+            if accepted is None:
+                request = parse_notify_request(body, now=notifications.now(), max_targets=self.max_targets)
+                accepted = await notifications.submit(
+                    request, source="directline", sender=sender_of(activity)
+                )
         except NotifyError as exc:
             return exc.body()
         except IdempotencyConflict:

@@ -22,11 +22,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.notify_request import NotifyRequest, Targets
-from models.store import dialect_insert, is_postgres
+from models.store import dialect_insert, is_postgres, lock_for_write
 from models.tables import Conversation, Notification, Occurrence, User
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 EXPAND_PAGE = 500
+# Rows per INSERT: 9 parameters each stays far below the drivers' 32,767 parameter limit.
+INSERT_CHUNK = 1000
 MAX_STATUS_PAGE = 1000
 # Occurrence statuses that are final; the rest (pending, sending) are still on their way.
 FINAL = ("sent", "failed", "skipped", "cancelled")
@@ -131,6 +133,8 @@ async def expand_due_notification(
     )
     if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True)
+    else:
+        await lock_for_write(session)  # a cancel must not slip between this read and the writes
     notification = (
         await session.execute(stmt.execution_options(populate_existing=True))
     ).scalar_one_or_none()
@@ -167,10 +171,11 @@ async def expand_due_notification(
             }
             for conversation_pk, active in conversations
         ]
-        stmt = dialect_insert(session, Occurrence).values(values)
-        await session.execute(
-            stmt.on_conflict_do_nothing(index_elements=["notification_id", "conversation_pk"])
-        )
+        for start in range(0, len(values), INSERT_CHUNK):
+            stmt = dialect_insert(session, Occurrence).values(values[start : start + INSERT_CHUNK])
+            await session.execute(
+                stmt.on_conflict_do_nothing(index_elements=["notification_id", "conversation_pk"])
+            )
     if finished:
         notification.status = "dispatched"
         notification.unknown = unknown
@@ -208,6 +213,27 @@ class Notifications:
 
     def now(self) -> datetime:
         return self._clock()
+
+    async def replay(self, key: str, request_hash: str) -> Accepted | None:
+        """The first answer for ``key`` if it was used in the last 24 h for this request.
+
+        Raises:
+            IdempotencyConflict: the key was used for a different request.
+        """
+        async with self._sessionmaker() as session:
+            earlier = (
+                await session.execute(
+                    select(Notification).where(
+                        Notification.idempotency_key == key,
+                        Notification.created_at >= self._clock() - IDEMPOTENCY_WINDOW,
+                    )
+                )
+            ).scalar_one_or_none()
+        if earlier is None:
+            return None
+        if earlier.request_hash != request_hash:
+            raise IdempotencyConflict(key)
+        return Accepted(body=earlier.response, replayed=True)
 
     async def submit(self, request: NotifyRequest, *, source: str, sender: str) -> Accepted:
         """Store a request and wake the scheduler for it.
@@ -358,6 +384,8 @@ class Notifications:
             stmt = select(Notification).where(Notification.id == notification_id)
             if is_postgres(session):
                 stmt = stmt.with_for_update()  # waits for an expansion page under way
+            else:
+                await lock_for_write(session)
             notification = (
                 await session.execute(stmt.execution_options(populate_existing=True))
             ).scalar_one_or_none()

@@ -135,7 +135,8 @@ def _identifier(value: Any, name: str, kind: str) -> str:
     limit = _ID_LIMITS[kind]
     if not isinstance(value, str) or not value:
         raise NotifyError(name, "must be a non-empty string")
-    if len(value) > limit or any(unicodedata.category(ch) == "Cc" for ch in value):
+    # Cs: half a surrogate pair (JSON can carry one) is no character a database can store.
+    if len(value) > limit or any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
         raise NotifyError(name, f"must be at most {limit} characters, without control characters")
     return value
 
@@ -238,7 +239,7 @@ MAX_URL = 2048
 def _url(value: Any, name: str) -> str:
     if not isinstance(value, str):
         raise NotifyError(name, "must be a string")
-    if len(value) > MAX_URL or any(unicodedata.category(ch) == "Cc" for ch in value):
+    if len(value) > MAX_URL or any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
         raise NotifyError(name, f"must be at most {MAX_URL} characters, without control characters")
     if not value.lower().startswith(("https://", "http://", "data:")):
         raise NotifyError(name, "must be an http(s) or data: URL")
@@ -405,6 +406,20 @@ def request_hash(body: dict[str, Any]) -> str:
     """A fingerprint of what was asked, to tell a retry from a different request reusing a key."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def replay_identity(body: Any, header_key: str | None) -> tuple[str, str] | None:
+    """(idempotency key, request hash) of a body, if it carries a usable key.
+
+    Looked up before validation: a retry of an accepted request gets the first answer even
+    when it would no longer validate (its ``at`` has passed meanwhile).
+    """
+    if not isinstance(body, dict):
+        return None
+    key = header_key if header_key is not None else body.get("idempotencyKey")
+    if not isinstance(key, str) or idempotency_key_problem(key) or _structure_problem(body):
+        return None
+    return key, request_hash({k: v for k, v in body.items() if k != "idempotencyKey"})
 
 
 MAX_DEPTH = 32

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import false, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.tables import Conversation, Notification, Occurrence, Reminder, User, utcnow
+from models.tables import BotState, Conversation, Notification, Occurrence, Reminder, User, utcnow
 
 LIVE_STATES = ("active", "paused")
 
@@ -37,6 +37,18 @@ def dialect_insert(session: AsyncSession, table):
 
 def is_postgres(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
+async def lock_for_write(session: AsyncSession) -> None:
+    """On SQLite, take the database's write lock now, before reading rows that will change.
+
+    The SQLite driver begins a transaction only at the first write, so rows read before it
+    could be changed by another connection in between (a cancel racing a claim), and the
+    later write would undo that change. An UPDATE that matches nothing takes the lock up
+    front. On PostgreSQL the callers lock the rows themselves (``FOR UPDATE``).
+    """
+    if not is_postgres(session):
+        await session.execute(update(BotState).where(false()).values(key=BotState.key))
 
 
 # --- users and conversation references -------------------------------------------------
@@ -285,6 +297,8 @@ async def lock_due_reminders(
     )
     if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True, of=Reminder)
+    else:
+        await lock_for_write(session)
     rows = await session.execute(stmt.execution_options(populate_existing=True))
     return [(reminder, conversation) for reminder, conversation in rows.tuples()]
 
@@ -300,29 +314,45 @@ async def lock_occurrences_to_send(
     """Lock occurrences that need a (new) send attempt, with their conversations and the
     activity to send.
 
-    Those are retries and a notification's sends whose ``next_attempt_at`` has come, and
-    sends abandoned by a process that died mid-delivery (``sending`` and claimed before
-    ``abandoned_before``). Ids in ``exclude`` are in flight in this process and are left
-    alone. A notification's occurrences share its activity instead of a payload of their own.
+    Those are sends abandoned by a process that died mid-delivery (``sending`` and claimed
+    before ``abandoned_before``) first, then pending ones (retries, a notification's sends)
+    whose ``next_attempt_at`` has come, oldest first, read along ``ix_occurrences_status``
+    so the cost doesn't grow with the table. Ids in ``exclude`` are in flight in this
+    process and are left alone. A notification's occurrences share its activity, read once.
     """
-    due_retry = and_(Occurrence.status == "pending", Occurrence.next_attempt_at <= now)
-    abandoned = and_(Occurrence.status == "sending", Occurrence.claimed_at < abandoned_before)
-    stmt = (
-        select(Occurrence, Conversation, Notification.activity)
-        .join(Conversation, Conversation.id == Occurrence.conversation_pk)
-        .outerjoin(Notification, Notification.id == Occurrence.notification_id)
-        .where(or_(due_retry, abandoned))
-        .order_by(Occurrence.id)
-        .limit(limit)
-    )
-    if exclude:
-        stmt = stmt.where(Occurrence.id.not_in(exclude))
-    if is_postgres(session):
-        stmt = stmt.with_for_update(skip_locked=True, of=Occurrence)
-    rows = await session.execute(stmt.execution_options(populate_existing=True))
+    if limit <= 0:
+        return []
+    await lock_for_write(session)
+    rows: list[tuple[Occurrence, Conversation]] = []
+    for condition, order in (
+        ((Occurrence.status == "sending", Occurrence.claimed_at < abandoned_before), Occurrence.claimed_at),
+        ((Occurrence.status == "pending", Occurrence.next_attempt_at <= now), Occurrence.next_attempt_at),
+    ):
+        stmt = (
+            select(Occurrence, Conversation)
+            .join(Conversation, Conversation.id == Occurrence.conversation_pk)
+            .where(*condition)
+            .order_by(order, Occurrence.id)
+            .limit(limit - len(rows))
+        )
+        if exclude:
+            stmt = stmt.where(Occurrence.id.not_in(exclude))
+        if is_postgres(session):
+            stmt = stmt.with_for_update(skip_locked=True, of=Occurrence)
+        found = await session.execute(stmt.execution_options(populate_existing=True))
+        rows += list(found.tuples())
+        if len(rows) >= limit:
+            break
+    shared_ids = {o.notification_id for o, _ in rows if o.payload is None and o.notification_id}
+    shared: dict[str, dict[str, Any]] = {}
+    if shared_ids:
+        found = await session.execute(
+            select(Notification.id, Notification.activity).where(Notification.id.in_(shared_ids))
+        )
+        shared = dict(list(found.tuples()))
     return [
-        (occurrence, conversation, occurrence.payload or shared)
-        for occurrence, conversation, shared in rows.tuples()
+        (occurrence, conversation, occurrence.payload or shared[occurrence.notification_id])
+        for occurrence, conversation in rows
     ]
 
 

@@ -112,6 +112,8 @@ class Occurrence(Base):
         # A notification goes to each conversation once, however its targets overlap.
         UniqueConstraint("notification_id", "conversation_pk"),
         Index("ix_occurrences_status", "status", "next_attempt_at"),
+        # GET /api/notify/{id} pages through a notification's occurrences in id order.
+        Index("ix_occurrences_notification", "notification_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

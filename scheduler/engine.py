@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
+# How soon to look again when something is due but could not be taken (locked elsewhere).
+BUSY_RETRY = timedelta(seconds=1)
+
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
@@ -243,6 +246,7 @@ class ReminderScheduler:
             return
         self._track()
         self._pass_running = True
+        stuck_at: datetime | None = None
         try:
             while not self._stopping:
                 self._repass = False
@@ -254,15 +258,24 @@ class ReminderScheduler:
                 # process for another instance's lease take-over to send it too.
                 limit = min(self._batch_size, self.outbox.free_slots())
                 claimed = await self._claim_reminders(now, limit)
+                self.outbox.dispatch(claimed)  # before anything else can fail
                 expanded = await self._expand_notification(now)
-                claimed += await self.outbox.claim_resends(now, max(0, limit - len(claimed)))
-                self.outbox.dispatch(claimed)
+                resends = await self.outbox.claim_resends(now, max(0, limit - len(claimed)))
+                self.outbox.dispatch(resends)
+                claimed += resends
                 if len(claimed) >= limit or expanded:
                     continue
                 async with self._sessionmaker() as session:
                     earliest = await earliest_due_time(session)
-                if self._repass or (earliest is not None and earliest <= self._clock()):
+                if self._repass:
                     continue
+                if earliest is not None and earliest <= self._clock():
+                    if claimed or earliest != stuck_at:
+                        stuck_at = earliest
+                        continue  # came due during this round, or there may be more
+                    # Twice the same past due time and nothing taken: another instance
+                    # holds it, or it keeps failing. Look again shortly, don't spin.
+                    earliest = self._clock() + BUSY_RETRY
                 # No await between this check and the return: a poke cannot slip between.
                 self._set_wake(earliest)
                 return
@@ -273,10 +286,15 @@ class ReminderScheduler:
         """Write (a page of) a due notification's sends as pending occurrences; True if it did.
 
         The outbox claims them like retries, as slots free up, so a broadcast to many
-        conversations goes out with the outbox's bounded concurrency.
+        conversations goes out with the outbox's bounded concurrency. A failure is logged
+        and tried again on a later pass; it doesn't stop reminders and retries.
         """
-        async with self._sessionmaker.begin() as session:
-            written = await expand_due_notification(session, now=now)
+        try:
+            async with self._sessionmaker.begin() as session:
+                written = await expand_due_notification(session, now=now)
+        except Exception:
+            logger.exception("could not expand a due notification; trying again later")
+            return False
         if written is None:
             return False
         logger.debug("notification expanded into %d occurrences", written)

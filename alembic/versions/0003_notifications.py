@@ -44,6 +44,7 @@ def upgrade() -> None:
                existing_type=sa.JSON(),
                nullable=True)
         batch_op.create_unique_constraint(batch_op.f('uq_occurrences_notification_id'), ['notification_id', 'conversation_pk'])
+        batch_op.create_index('ix_occurrences_notification', ['notification_id', 'id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_occurrences_notification_id_notifications'), 'notifications', ['notification_id'], ['id'], ondelete='CASCADE')
 
 
@@ -53,6 +54,7 @@ def downgrade() -> None:
     op.execute("DELETE FROM occurrences WHERE notification_id IS NOT NULL")
     with op.batch_alter_table('occurrences', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_occurrences_notification_id_notifications'), type_='foreignkey')
+        batch_op.drop_index('ix_occurrences_notification')
         batch_op.drop_constraint(batch_op.f('uq_occurrences_notification_id'), type_='unique')
         batch_op.alter_column('payload',
                existing_type=sa.JSON(),

@@ -1,0 +1,160 @@
+"""Notifications at the service and scheduler level: races with cancel, big target lists,
+failures while expanding, and retries of an accepted request."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+import models.notifications as notifications_module
+import scheduler.outbox as outbox_module
+from models.db import make_sessionmaker, open_engine
+from models.notifications import AlreadyDelivered, Notifications, expand_due_notification
+from models.notify_request import parse_notify_request, replay_identity
+from models.tables import Conversation, Notification, Occurrence, User
+from scheduler.engine import ReminderScheduler
+from scheduler.outbox import Outbox
+from tests.support.factories import RecordingDeliverer, make_conversation, make_reminder
+
+
+@pytest.fixture
+async def sessionmaker(migrated_url):
+    engine = open_engine(migrated_url)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+def request(body: dict, key: str | None = None):
+    return parse_notify_request(body, now=datetime.now(UTC), max_targets=100_000, idempotency_key=key)
+
+
+async def users(sessionmaker, count: int) -> None:
+    async with sessionmaker.begin() as session:
+        for i in range(count):
+            await make_conversation(session, user_id=f"u{i}", conversation_id=f"c{i}")
+
+
+async def statuses(sessionmaker, notification_id: str) -> list[str]:
+    async with sessionmaker() as session:
+        rows = await session.execute(
+            select(Occurrence.status).where(Occurrence.notification_id == notification_id)
+        )
+        return sorted(rows.scalars())
+
+
+async def test_cancel_during_expansion_waits_and_then_cancels_everything(sessionmaker, monkeypatch):
+    await users(sessionmaker, 2)
+    service = Notifications(sessionmaker=sessionmaker, on_due=lambda _: None)
+    accepted = await service.submit(
+        request({"users": [{"channelId": "emulator", "id": "u0"}, {"channelId": "emulator", "id": "u1"}], "text": "hi"}),
+        source="api", sender="api",
+    )
+    resolve = notifications_module._resolve
+    cancel: dict = {}
+
+    async def resolve_then_cancel(session, targets):
+        found = await resolve(session, targets)
+        # A DELETE arrives between the expansion's read and its writes.
+        cancel["task"] = asyncio.create_task(service.cancel(accepted.body["id"]))
+        await asyncio.sleep(0.3)
+        cancel["finished_inside"] = cancel["task"].done()
+        return found
+
+    monkeypatch.setattr(notifications_module, "_resolve", resolve_then_cancel)
+    async with sessionmaker.begin() as session:
+        assert await expand_due_notification(session, now=datetime.now(UTC)) == 2
+    result = await asyncio.wait_for(cancel["task"], 15)
+    assert cancel["finished_inside"] is False  # it waited for the expansion's transaction
+    assert result["status"] == "cancelled" and result["cancelled"] == 2
+    assert await statuses(sessionmaker, accepted.body["id"]) == ["cancelled", "cancelled"]
+    async with sessionmaker() as session:
+        assert (await session.get(Notification, accepted.body["id"])).status == "cancelled"
+
+
+async def test_cancel_during_a_claim_never_reports_cancelled_for_a_message_that_is_sent(sessionmaker, monkeypatch):
+    await users(sessionmaker, 1)
+    service = Notifications(sessionmaker=sessionmaker, on_due=lambda _: None)
+    accepted = await service.submit(
+        request({"user": {"channelId": "emulator", "id": "u0"}, "text": "hi"}), source="api", sender="api"
+    )
+    async with sessionmaker.begin() as session:
+        await expand_due_notification(session, now=datetime.now(UTC))
+    deliverer = RecordingDeliverer()
+    outbox = Outbox(sessionmaker=sessionmaker, deliverer=deliverer, clock=lambda: datetime.now(UTC))
+    lock = outbox_module.lock_occurrences_to_send
+    cancel: dict = {}
+
+    async def lock_then_cancel(session, **kwargs):
+        rows = await lock(session, **kwargs)
+        cancel["task"] = asyncio.create_task(service.cancel(accepted.body["id"]))
+        await asyncio.sleep(0.3)
+        return rows
+
+    monkeypatch.setattr(outbox_module, "lock_occurrences_to_send", lock_then_cancel)
+    sends = await outbox.claim_resends(datetime.now(UTC), 10)
+    outbox.dispatch(sends)
+    await outbox.idle(5)
+    # The claim came first: the message goes out, and the cancel says it was too late.
+    with pytest.raises(AlreadyDelivered):
+        await asyncio.wait_for(cancel["task"], 15)
+    assert len(deliverer.sent) == 1
+    assert await statuses(sessionmaker, accepted.body["id"]) == ["sent"]
+
+
+async def test_a_target_list_bigger_than_one_insert_is_expanded(sessionmaker):
+    # 1,000 users with 4 conversations each: 4,000 rows, more than one statement's parameters.
+    async with sessionmaker.begin() as session:
+        for i in range(1000):
+            user = User(channel_id="msteams", user_id=f"t{i}")
+            session.add(user)
+            await session.flush()
+            session.add_all(
+                Conversation(user_pk=user.id, channel_id="msteams", conversation_id=f"t{i}-{j}",
+                             service_url="http://127.0.0.1:9/", reference={"conversation": {"id": f"t{i}-{j}"}})
+                for j in range(4)
+            )
+    service = Notifications(sessionmaker=sessionmaker, on_due=lambda _: None)
+    accepted = await service.submit(
+        request({"users": [{"channelId": "msteams", "id": f"t{i}"} for i in range(1000)], "text": "hi"}),
+        source="api", sender="api",
+    )
+    async with sessionmaker.begin() as session:
+        assert await expand_due_notification(session, now=datetime.now(UTC)) == 4000
+    assert len(await statuses(sessionmaker, accepted.body["id"])) == 4000
+
+
+async def test_a_failing_expansion_does_not_hold_back_reminders(sessionmaker, monkeypatch):
+    async with sessionmaker.begin() as session:
+        user_pk, conversation_pk = await make_conversation(session)
+        session.add(make_reminder(user_pk=user_pk, conversation_pk=conversation_pk, number=1, text="drink water",
+                                  schedule={"type": "once"}, next_run_at=datetime.now(UTC) - timedelta(seconds=1)))
+    service = Notifications(sessionmaker=sessionmaker, on_due=lambda _: None)
+    await service.submit(request({"user": {"channelId": "emulator", "id": "u1"}, "text": "hi"}), source="api", sender="api")
+
+    async def broken(session, **kwargs):
+        raise RuntimeError("expansion keeps failing")
+
+    monkeypatch.setattr("scheduler.engine.expand_due_notification", broken)
+    deliverer = RecordingDeliverer()
+    scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer)
+    await asyncio.wait_for(scheduler.run_due(), 10)  # returns: no endless loop on the stuck one
+    await scheduler.outbox.idle(5)
+    assert any("drink water" in text for text in deliverer.texts)
+    # It looks again soon, not immediately and not only at the next resync.
+    assert scheduler.wake_at is not None and scheduler.wake_at > datetime.now(UTC) - timedelta(seconds=1)
+
+
+async def test_a_retry_after_the_requested_time_gets_the_first_answer(sessionmaker):
+    await users(sessionmaker, 1)
+    service = Notifications(sessionmaker=sessionmaker, on_due=lambda _: None)
+    at = datetime.now(UTC) + timedelta(minutes=1)
+    body = {"user": {"channelId": "emulator", "id": "u0"}, "text": "hi", "at": at.isoformat()}
+    accepted = await service.submit(request(body, key="k1"), source="api", sender="api")
+    # An hour later the body no longer validates ("at" is in the past); the key still answers.
+    with pytest.raises(Exception, match="at"):
+        parse_notify_request(body, now=at + timedelta(hours=1), max_targets=10, idempotency_key="k1")
+    replayed = await service.replay(*replay_identity(body, "k1"))
+    assert replayed is not None and replayed.replayed and replayed.body == accepted.body
