@@ -58,6 +58,7 @@ from models.reminders import Reminders
 from scheduler.alerts import AlertEngine, IngestFailed
 from scheduler.delivery import Deliverer
 from scheduler.engine import ReminderScheduler
+from scheduler.sender import ConnectorSender
 from scheduler.feeds import PriceTick, feed_from_env, normalise_symbol
 
 logger = logging.getLogger("nudge")
@@ -95,6 +96,8 @@ class Settings:
     notify_max_body_bytes: int = 256 * 1024
     # "channelId:userId" of the systems allowed to send Direct Line "proactive" events.
     proactive_trusted_senders: tuple[str, ...] = ()
+    # "connector": the lean aiohttp sender; "sdk": CloudAdapter.continue_conversation.
+    delivery_sender: str = "connector"
 
 
 def _int(name: str, default: int, minimum: int = 1) -> int:
@@ -159,7 +162,10 @@ def settings_from_env() -> Settings:
         notify_max_targets=_int("NOTIFY_MAX_TARGETS", 1000),
         notify_max_body_bytes=_int("NOTIFY_MAX_BODY_BYTES", 256 * 1024),
         proactive_trusted_senders=_senders(os.environ.get("PROACTIVE_TRUSTED_SENDERS", "")),
+        delivery_sender=os.environ.get("DELIVERY_SENDER", "connector") or "connector",
     )
+    if settings.delivery_sender not in ("connector", "sdk"):
+        raise SystemExit('DELIVERY_SENDER must be "connector" or "sdk"')
     try:
         feed_from_env(settings.price_feed_env)  # only to refuse bad settings before starting
     except ValueError as exc:
@@ -176,7 +182,10 @@ def settings_from_env() -> Settings:
 
 
 PRICES_MAX_BODY_BYTES = 64 * 1024
-SEND_CONCURRENCY = 32
+# Sends in flight at once (the SDK sender: worker threads; the connector sender: coroutines
+# over pooled connections), and per channel (serviceUrl), so one dead channel can't hold them all.
+SEND_CONCURRENCY = {"sdk": 32, "connector": 64}
+PER_CHANNEL = {"sdk": 4, "connector": 32}
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -218,10 +227,21 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
 
     adapter.on_turn_error = on_turn_error
     sessionmaker = app[SESSIONMAKER]
+    if settings.delivery_sender == "sdk":
+        deliverer = Deliverer(adapter, settings.APP_ID)
+    else:
+        deliverer = ConnectorSender(
+            auth=adapter.bot_framework_authentication,
+            claims_identity=adapter.create_claims_identity(settings.APP_ID),
+            app_id=settings.APP_ID,
+            connections=SEND_CONCURRENCY["connector"],
+        )
+        await deliverer.start()
     scheduler = ReminderScheduler(
         sessionmaker=sessionmaker,
-        deliverer=Deliverer(adapter, settings.APP_ID),
-        concurrency=SEND_CONCURRENCY,
+        deliverer=deliverer,
+        concurrency=SEND_CONCURRENCY[settings.delivery_sender],
+        per_channel=PER_CHANNEL[settings.delivery_sender],
         resync_seconds=settings.scheduler_resync_seconds,
         lease_seconds=settings.delivery_lease_seconds,
         send_timeout=settings.send_timeout_seconds,
@@ -262,13 +282,15 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     )
     yield
     await alert_engine.feed.close()
+    if isinstance(deliverer, ConnectorSender):
+        await deliverer.close()
 
 
 async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     # The SDK sends proactive messages with blocking calls in the loop's default thread
     # pool; size it for the outbox's concurrency plus the threads a dead channel may hold.
     asyncio.get_running_loop().set_default_executor(
-        ThreadPoolExecutor(max_workers=2 * SEND_CONCURRENCY + 8, thread_name_prefix="send")
+        ThreadPoolExecutor(max_workers=2 * SEND_CONCURRENCY["sdk"] + 8, thread_name_prefix="send")
     )
     scheduler = app[SCHEDULER]
     alert_engine = app[ALERT_ENGINE]

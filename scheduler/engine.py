@@ -62,6 +62,7 @@ class ReminderScheduler:
             by a dead process and sent again.
         send_timeout: seconds one send may take.
         retry: how failed sends are retried.
+        per_channel: sends in flight at once to one channel (serviceUrl).
     """
 
     WAKE_JOB = "nudge-wake"
@@ -79,6 +80,7 @@ class ReminderScheduler:
         lease_seconds: float = 120.0,
         send_timeout: float = 20.0,
         retry: RetryPolicy | None = None,
+        per_channel: int = 4,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._clock = clock
@@ -93,6 +95,7 @@ class ReminderScheduler:
             send_timeout=send_timeout,
             lease_seconds=lease_seconds,
             retry=retry,
+            per_channel=per_channel,
         )
         self._scheduler: AsyncIOScheduler | None = None
         self._wake_at: datetime | None = None
