@@ -264,6 +264,13 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         max_quote_age_seconds=settings.price_max_age_seconds,
     )
     notifications = Notifications(sessionmaker=sessionmaker, on_due=scheduler.poke)
+
+    async def refresh_alerts(alert_ids: list[int]) -> None:
+        for alert_id in alert_ids:
+            await alert_engine.refresh(alert_id)
+
+    # Alerts of a conversation found unreachable leave the index until the user writes again.
+    scheduler.outbox.on_inactive = refresh_alerts
     app[ADAPTER] = adapter
     app[SCHEDULER] = scheduler
     app[REMINDERS] = reminders
@@ -274,6 +281,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         conversation_state=ConversationState(SqlStorage(sessionmaker)),
         reminders=reminders,
         alerts=alerts,
+        on_alerts_resumed=refresh_alerts,
         proactive=ProactiveRoute(
             notifications=notifications,
             trusted_senders=frozenset(settings.proactive_trusted_senders),

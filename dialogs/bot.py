@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from botbuilder.core import ActivityHandler, ConversationState, MessageFactory, TurnContext
@@ -28,7 +29,7 @@ from dialogs.timeparse import parse_reminder
 from models.alerts import Alerts
 from models.reminders import ReminderError, Reminders
 from models.schedule import format_local
-from models.store import set_user_timezone, upsert_conversation, upsert_user
+from models.store import resume_conversation, set_user_timezone, upsert_conversation, upsert_user
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,8 @@ class NudgeBot(ActivityHandler):
         reminders: the reminder operations.
         alerts: the price alert operations.
         proactive: the Direct Line route for external systems' notify requests.
+        on_alerts_resumed: awaited with the ids of alerts resumed because their conversation,
+            found unreachable before, is talking again (the alert engine reloads them).
     """
 
     def __init__(
@@ -99,9 +102,11 @@ class NudgeBot(ActivityHandler):
         reminders: Reminders,
         alerts: Alerts | None = None,
         proactive: ProactiveRoute | None = None,
+        on_alerts_resumed: Callable[[list[int]], Awaitable[None]] | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._proactive = proactive
+        self._on_alerts_resumed = on_alerts_resumed
         self._conversation_state = conversation_state
         self._reminders = reminders
         self._alerts = alerts
@@ -141,6 +146,8 @@ class NudgeBot(ActivityHandler):
                 service_url=activity.service_url,
                 reference=reference,
             )
+            # A conversation found unreachable (403/404) is talking again: resume its jobs.
+            resumed_due, resumed_alerts = await resume_conversation(session, conversation_pk=conversation.id)
             zone = user.timezone
             if detected and (
                 _SOURCE_RANK[detected[1]] > _SOURCE_RANK.get(user.timezone_source, 0)
@@ -148,6 +155,10 @@ class NudgeBot(ActivityHandler):
             ):
                 zone = detected[0]
                 await set_user_timezone(session, user_pk=user.id, timezone=zone, source=detected[1])
+        if resumed_due is not None:
+            self._reminders.wake(resumed_due)
+        if resumed_alerts and self._on_alerts_resumed is not None:
+            await self._on_alerts_resumed(resumed_alerts)
         logger.debug("turn from user %s in conversation %s", user.id, conversation.id)
         set_turn_user(turn_context, TurnUser(user.id, conversation.id, zone))
 

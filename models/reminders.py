@@ -102,6 +102,10 @@ class Reminders:
     def now(self) -> datetime:
         return self._clock()
 
+    def wake(self, due_at: datetime) -> None:
+        """Tell the scheduler something is due at ``due_at`` (reminders resumed elsewhere)."""
+        self._on_due(due_at)
+
     async def create(
         self,
         *,

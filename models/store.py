@@ -14,7 +14,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.tables import BotState, Conversation, Notification, Occurrence, Reminder, User, utcnow
+from models.tables import (
+    Alert,
+    BotState,
+    Conversation,
+    Notification,
+    Occurrence,
+    Reminder,
+    User,
+    utcnow,
+)
 
 LIVE_STATES = ("active", "paused")
 
@@ -115,6 +124,73 @@ async def upsert_conversation(
             .execution_options(populate_existing=True)
         )
     ).scalar_one()
+
+
+async def suspend_conversation(session: AsyncSession, *, conversation_pk: int, now: datetime) -> list[int]:
+    """The channel said the bot can't reach this conversation (403/404: blocked, removed,
+    gone): mark it inactive, suspend its active reminders and alerts, and skip its pending
+    messages. Returns the suspended alerts' ids (the alert engine must drop them).
+    """
+    await session.execute(
+        update(Conversation).where(Conversation.id == conversation_pk).values(active=False, updated_at=now)
+    )
+    await session.execute(
+        update(Reminder)
+        .where(Reminder.conversation_pk == conversation_pk, Reminder.state == "active")
+        .values(state="suspended", updated_at=now)
+    )
+    alert_ids = list(
+        (
+            await session.execute(
+                select(Alert.id).where(Alert.conversation_pk == conversation_pk, Alert.state == "active")
+            )
+        ).scalars()
+    )
+    if alert_ids:
+        await session.execute(
+            update(Alert).where(Alert.id.in_(alert_ids)).values(state="suspended", updated_at=now)
+        )
+    await session.execute(
+        update(Occurrence)
+        .where(Occurrence.conversation_pk == conversation_pk, Occurrence.status == "pending")
+        .values(status="skipped", next_attempt_at=None, last_error="conversation is inactive")
+    )
+    return alert_ids
+
+
+async def resume_conversation(
+    session: AsyncSession, *, conversation_pk: int
+) -> tuple[datetime | None, list[int]]:
+    """The user wrote again: resume what :func:`suspend_conversation` suspended.
+
+    Returns the earliest due time among the resumed reminders (the scheduler must look then)
+    and the resumed alerts' ids (the alert engine must load them). Two index lookups that
+    match nothing on almost every turn.
+    """
+    due = (
+        await session.execute(
+            select(func.min(Reminder.next_run_at)).where(
+                Reminder.conversation_pk == conversation_pk, Reminder.state == "suspended"
+            )
+        )
+    ).scalar_one()
+    resumed = await session.execute(
+        update(Reminder)
+        .where(Reminder.conversation_pk == conversation_pk, Reminder.state == "suspended")
+        .values(state="active", updated_at=utcnow())
+    )
+    alert_ids = list(
+        (
+            await session.execute(
+                select(Alert.id).where(Alert.conversation_pk == conversation_pk, Alert.state == "suspended")
+            )
+        ).scalars()
+    )
+    if alert_ids:
+        await session.execute(
+            update(Alert).where(Alert.id.in_(alert_ids)).values(state="active", updated_at=utcnow())
+        )
+    return (due if resumed.rowcount else None), alert_ids
 
 
 async def set_user_timezone(

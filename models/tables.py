@@ -86,7 +86,8 @@ class Reminder(Base):
     schedule: Mapped[dict[str, Any]] = mapped_column(JSON)
     description: Mapped[str] = mapped_column(String(256))
     timezone: Mapped[str] = mapped_column(String(64))
-    # active | paused | done | cancelled
+    # active | paused | done | cancelled | suspended (its conversation is unreachable; resumed
+    # when the user writes again)
     state: Mapped[str] = mapped_column(String(16), default="active")
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -209,7 +210,7 @@ class Alert(Base):
     cooldown_seconds: Mapped[int] = mapped_column(Integer, default=0)
     band_pct: Mapped[float] = mapped_column(Float, default=0.5)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # active | paused | done | cancelled | expired
+    # active | paused | done | cancelled | expired | suspended (as for reminders)
     state: Mapped[str] = mapped_column(String(16), default="active")
     # "Snooze 1 h": paused until then, resumed by the alert engine's housekeeping job.
     snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

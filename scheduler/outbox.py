@@ -13,8 +13,11 @@ notifications from external systems). The rules:
 * An occurrence left ``sending`` longer than the lease by a process that died is taken over
   and sent again. That, and retrying a send that timed out but did reach the channel, are
   the cases where a message may arrive twice: its outcome was unknown.
-* Sends are bounded per channel (``serviceUrl``) too: the SDK sends with blocking calls in
-  worker threads, and a channel that stops answering must not hold all of them.
+* Sends are bounded per channel (``serviceUrl``) too: a channel that stops answering must not
+  hold every send slot (nor, with the SDK's sender, every worker thread).
+* A 403 or 404 means the conversation can't be reached (bot blocked or removed): the
+  conversation is marked inactive and its reminders and alerts suspended until the user
+  writes again. A 401 is the bot's own credentials: kept and retried until they are fixed.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +34,7 @@ from typing import Any
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from models.store import lock_occurrences_to_send, record_outcome, requeue
+from models.store import lock_occurrences_to_send, record_outcome, requeue, suspend_conversation
 from models.tables import Occurrence
 from scheduler.delivery import Deliverer, DeliveryResult
 
@@ -39,6 +42,8 @@ logger = logging.getLogger(__name__)
 
 # Statuses worth another try: throttling, server trouble, and 401 (credentials being fixed).
 RETRYABLE_STATUSES = frozenset({401, 408, 425, 429, 500, 502, 503, 504})
+# The channel can't reach the conversation (bot blocked or removed, conversation gone).
+UNREACHABLE_STATUSES = frozenset({403, 404})
 
 
 @dataclass(frozen=True)
@@ -62,11 +67,12 @@ class RetryPolicy:
             attempts: attempts made so far, the one that just failed included.
             result: how that attempt failed.
         """
-        if attempts >= self.max_attempts:
-            return None
         if result.status is not None and result.status not in RETRYABLE_STATUSES:
             return None  # 400, 403, 404...: trying again cannot help
-        backoff = min(self.max_seconds, self.base_seconds * 2 ** (attempts - 1))
+        if attempts >= self.max_attempts and result.status != 401:
+            # 401 is the bot's own credentials: kept (at the longest delay) until they're fixed.
+            return None
+        backoff = min(self.max_seconds, self.base_seconds * 2 ** min(attempts - 1, 30))
         if result.retry_after is not None:
             # Never sooner than the channel asked; spread over a backoff after it, so a
             # throttled burst doesn't come back as one wave.
@@ -83,6 +89,7 @@ class Send:
     reference: dict[str, Any]
     payload: dict[str, Any]
     label: str
+    conversation_pk: int | None = None
 
 
 class NewOccurrences:
@@ -132,6 +139,7 @@ class NewOccurrences:
                 reference=reference,
                 payload=occurrence.payload,
                 label=label,
+                conversation_pk=occurrence.conversation_pk,
             )
             for occurrence, reference, label in self._claimed
         ]
@@ -145,6 +153,8 @@ class Outbox:
         deliverer: sends one activity into a conversation.
         clock: the current aware UTC time.
         on_retry: told the time of each scheduled retry (the scheduler's ``poke``).
+        on_inactive: awaited with the ids of the alerts suspended because their conversation
+            became unreachable (the alert engine drops them from its index).
         concurrency: sends in flight at once.
         send_timeout: seconds one send may take before it counts as failed.
         lease_seconds: how long an occurrence may stay ``sending`` before another process
@@ -159,6 +169,7 @@ class Outbox:
         deliverer: Deliverer,
         clock: Callable[[], datetime],
         on_retry: Callable[[datetime], None] = lambda _when: None,
+        on_inactive: Callable[[list[int]], Awaitable[None]] | None = None,
         concurrency: int = 32,
         send_timeout: float = 20.0,
         lease_seconds: float = 120.0,
@@ -171,6 +182,7 @@ class Outbox:
         self._deliverer = deliverer
         self._clock = clock
         self.on_retry = on_retry
+        self.on_inactive = on_inactive
         self._concurrency = concurrency
         self._semaphore = asyncio.Semaphore(concurrency)
         self._send_timeout = send_timeout
@@ -228,7 +240,7 @@ class Outbox:
                     occurrence.status = "skipped"
                     occurrence.last_error = "conversation is inactive"
                     continue
-                if occurrence.attempts >= self._retry.max_attempts:
+                if occurrence.attempts >= self._retry.max_attempts and occurrence.http_status != 401:
                     occurrence.status = "failed"
                     occurrence.last_error = occurrence.last_error or "gave up"
                     continue
@@ -242,6 +254,7 @@ class Outbox:
                         reference=conversation.reference,
                         payload=payload,
                         label=f"{occurrence.kind} occurrence {occurrence.id}",
+                        conversation_pk=occurrence.conversation_pk,
                     )
                 )
         return sends
@@ -335,10 +348,21 @@ class Outbox:
             else:
                 status = "pending"
                 next_attempt_at = now + timedelta(seconds=delay)
-                logger.warning(
-                    "%s not delivered (status=%s error=%s); retry %d in %.0f s",
-                    send.label, result.status, result.error, attempts + 1, delay,
-                )
+                if result.status == 401:
+                    logger.error(
+                        "%s: the channel refused the bot's credentials (401); check "
+                        "MicrosoftAppId/MicrosoftAppPassword. Kept, retry in %.0f s",
+                        send.label, delay,
+                    )
+                else:
+                    logger.warning(
+                        "%s not delivered (status=%s error=%s); retry %d in %.0f s",
+                        send.label, result.status, result.error, attempts + 1, delay,
+                    )
+        unreachable = (
+            not result.ok and result.status in UNREACHABLE_STATUSES and send.conversation_pk is not None
+        )
+        suspended_alerts: list[int] = []
         # Keep trying for half the lease: the outcome is known, and forgetting it would mean
         # sending the message again once the lease runs out.
         deadline = time.monotonic() + self._lease.total_seconds() / 2
@@ -356,6 +380,10 @@ class Outbox:
                         http_status=result.status,
                         error=result.error,
                     )
+                    if unreachable:
+                        suspended_alerts = await suspend_conversation(
+                            session, conversation_pk=send.conversation_pk, now=now
+                        )
                 break
             except Exception as exc:  # SQLAlchemy, OS and driver errors alike
                 if time.monotonic() + pause > deadline:
@@ -364,5 +392,12 @@ class Outbox:
                     return
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 5.0)
+        if unreachable:
+            logger.warning(
+                "conversation %s marked inactive after HTTP %s; its reminders and alerts are "
+                "suspended until the user writes again", send.conversation_pk, result.status,
+            )
+            if suspended_alerts and self.on_inactive is not None:
+                await self.on_inactive(suspended_alerts)
         if next_attempt_at is not None:
             self.on_retry(next_attempt_at)
