@@ -28,6 +28,8 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
 )
 from botbuilder.schema import Activity
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -58,6 +60,8 @@ from models.reminders import Reminders
 from scheduler.alerts import AlertEngine, IngestFailed
 from scheduler.delivery import Deliverer
 from scheduler.engine import ReminderScheduler
+from scheduler.metrics import DeliveryMetrics
+from scheduler.outbox import ConversationPacer
 from scheduler.sender import ConnectorSender
 from scheduler.feeds import PriceTick, feed_from_env, normalise_symbol
 
@@ -98,6 +102,9 @@ class Settings:
     proactive_trusted_senders: tuple[str, ...] = ()
     # "connector": the lean aiohttp sender; "sdk": CloudAdapter.continue_conversation.
     delivery_sender: str = "connector"
+    # Sends per second to one conversation after a burst (0: no limit).
+    per_conversation_rate: float = 1.0
+    per_conversation_burst: int = 5
 
 
 def _int(name: str, default: int, minimum: int = 1) -> int:
@@ -110,6 +117,19 @@ def _int(name: str, default: int, minimum: int = 1) -> int:
         raise SystemExit(f"{name} must be an integer, got {raw!r}") from None
     if value < minimum:
         raise SystemExit(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise SystemExit(f"{name} must be a finite number >= 0, got {raw!r}")
     return value
 
 
@@ -163,6 +183,8 @@ def settings_from_env() -> Settings:
         notify_max_body_bytes=_int("NOTIFY_MAX_BODY_BYTES", 256 * 1024),
         proactive_trusted_senders=_senders(os.environ.get("PROACTIVE_TRUSTED_SENDERS", "")),
         delivery_sender=os.environ.get("DELIVERY_SENDER", "connector") or "connector",
+        per_conversation_rate=_float("PER_CONVERSATION_RATE", 1.0),
+        per_conversation_burst=_int("PER_CONVERSATION_BURST", 5),
     )
     if settings.delivery_sender not in ("connector", "sdk"):
         raise SystemExit('DELIVERY_SENDER must be "connector" or "sdk"')
@@ -196,6 +218,7 @@ SCHEDULER = web.AppKey("scheduler", ReminderScheduler)
 REMINDERS = web.AppKey("reminders", Reminders)
 ALERT_ENGINE = web.AppKey("alert_engine", AlertEngine)
 NOTIFICATIONS = web.AppKey("notifications", Notifications)
+METRICS = web.AppKey("metrics", DeliveryMetrics)
 
 OPENAPI_PATH = Path(__file__).parent / "docs" / "openapi.json"
 
@@ -242,6 +265,8 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         deliverer=deliverer,
         concurrency=SEND_CONCURRENCY[settings.delivery_sender],
         per_channel=PER_CHANNEL[settings.delivery_sender],
+        pacer=ConversationPacer(settings.per_conversation_rate, settings.per_conversation_burst),
+        metrics=app[METRICS],
         resync_seconds=settings.scheduler_resync_seconds,
         lease_seconds=settings.delivery_lease_seconds,
         send_timeout=settings.send_timeout_seconds,
@@ -643,8 +668,30 @@ async def openapi(request: web.Request) -> web.FileResponse:
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """``GET /healthz``: 200 when the database answers and the scheduler runs, else 503."""
     scheduler = request.app[SCHEDULER]
-    return web.json_response({"scheduler": "running" if scheduler.running else "stopped"})
+    try:
+        async with asyncio.timeout(2):
+            async with request.app[ENGINE].connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception as exc:  # any failure to answer is "unavailable", never a 500
+        logger.warning("health check: database unavailable (%s)", type(exc).__name__)
+        database = "unavailable"
+    body = {
+        "database": database,
+        "scheduler": "running" if scheduler.running else "stopped",
+        "in_flight": len(scheduler.outbox.in_flight),
+    }
+    healthy = database == "ok" and scheduler.running
+    return web.json_response(body, status=HTTPStatus.OK if healthy else HTTPStatus.SERVICE_UNAVAILABLE)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """``GET /metrics``: delivery counters and latency histograms, Prometheus text format."""
+    return web.Response(
+        body=generate_latest(request.app[METRICS].registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+    )
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -654,6 +701,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=max(settings.max_body_bytes, settings.notify_max_body_bytes, PRICES_MAX_BODY_BYTES)
     )
     app[SETTINGS] = settings
+    app[METRICS] = DeliveryMetrics()
     app.cleanup_ctx.extend([database_ctx, bot_ctx, scheduler_ctx])
     app.router.add_post("/api/messages", messages)
     app.router.add_post("/api/prices", prices)
@@ -662,6 +710,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_delete("/api/notify/{id}", notify_cancel)
     app.router.add_get("/api/openapi.json", openapi)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
     return app
 
 

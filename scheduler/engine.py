@@ -34,7 +34,8 @@ from models.schedule import ScheduleError, is_recurring, next_fire_time
 from models.store import earliest_due_time, lock_due_reminders
 from scheduler.delivery import Deliverer
 from scheduler.messages import reminder_activity
-from scheduler.outbox import NewOccurrences, Outbox, RetryPolicy, Send
+from scheduler.metrics import DeliveryMetrics
+from scheduler.outbox import ConversationPacer, NewOccurrences, Outbox, RetryPolicy, Send
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ class ReminderScheduler:
         send_timeout: seconds one send may take.
         retry: how failed sends are retried.
         per_channel: sends in flight at once to one channel (serviceUrl).
+        pacer: the per-conversation rate limit.
+        metrics: delivery counters and histograms.
     """
 
     WAKE_JOB = "nudge-wake"
@@ -81,6 +84,8 @@ class ReminderScheduler:
         send_timeout: float = 20.0,
         retry: RetryPolicy | None = None,
         per_channel: int = 4,
+        pacer: ConversationPacer | None = None,
+        metrics: DeliveryMetrics | None = None,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._clock = clock
@@ -96,6 +101,8 @@ class ReminderScheduler:
             lease_seconds=lease_seconds,
             retry=retry,
             per_channel=per_channel,
+            pacer=pacer,
+            metrics=metrics,
         )
         self._scheduler: AsyncIOScheduler | None = None
         self._wake_at: datetime | None = None

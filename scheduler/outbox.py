@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from models.store import lock_occurrences_to_send, record_outcome, requeue, suspend_conversation
 from models.tables import Occurrence
 from scheduler.delivery import Deliverer, DeliveryResult
+from scheduler.metrics import DeliveryMetrics
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,52 @@ class RetryPolicy:
         return backoff * rng.uniform(0.5, 1.0)  # jitter, for the same reason
 
 
+class ConversationPacer:
+    """A token bucket per conversation: at most ``rate`` sends a second after a ``burst``,
+    so a burst to one user doesn't trip the channel's per-conversation throttling.
+
+    Args:
+        rate: sends per second per conversation (0 turns pacing off).
+        burst: sends that may go at once before the rate applies.
+    """
+
+    MAX_TRACKED = 10_000
+
+    def __init__(self, rate: float = 1.0, burst: int = 5, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._buckets: dict[object, tuple[float, float]] = {}
+
+    def reserve(self, key: object) -> float:
+        """Book a send to ``key``; return how many seconds it must wait first."""
+        if self.rate <= 0:
+            return 0.0
+        now = self._clock()
+        tokens, last = self._buckets.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate) - 1.0
+        if len(self._buckets) >= self.MAX_TRACKED:
+            self._forget_idle(now)
+        self._buckets[key] = (tokens, now)
+        return 0.0 if tokens >= 0 else -tokens / self.rate
+
+    def release(self, key: object) -> None:
+        """Give back a booking that will not be used now (the send was deferred)."""
+        if key in self._buckets:
+            tokens, last = self._buckets[key]
+            self._buckets[key] = (tokens + 1.0, last)
+
+    def _forget_idle(self, now: float) -> None:
+        full = [k for k, (t, last) in self._buckets.items() if t + (now - last) * self.rate >= self.burst]
+        for key in full:
+            del self._buckets[key]
+
+
+# A send that would wait longer than this for its conversation's pace goes back to the
+# database (pending, due then) instead of holding a claim slot meanwhile.
+DEFER_AFTER_SECONDS = 2.0
+
+
 @dataclass(frozen=True)
 class Send:
     """One claimed occurrence on its way out."""
@@ -90,6 +137,8 @@ class Send:
     payload: dict[str, Any]
     label: str
     conversation_pk: int | None = None
+    kind: str = "reminder"
+    due_at: datetime | None = None
 
 
 class NewOccurrences:
@@ -140,6 +189,8 @@ class NewOccurrences:
                 payload=occurrence.payload,
                 label=label,
                 conversation_pk=occurrence.conversation_pk,
+                kind=occurrence.kind,
+                due_at=occurrence.due_at,
             )
             for occurrence, reference, label in self._claimed
         ]
@@ -160,6 +211,9 @@ class Outbox:
         lease_seconds: how long an occurrence may stay ``sending`` before another process
             (or this one after a restart) takes it over.
         retry: the retry policy.
+        per_channel: sends in flight at once to one channel (serviceUrl).
+        pacer: the per-conversation rate limit.
+        metrics: where outcomes, durations and lateness are counted.
     """
 
     def __init__(
@@ -175,6 +229,8 @@ class Outbox:
         lease_seconds: float = 120.0,
         retry: RetryPolicy | None = None,
         per_channel: int = 4,
+        pacer: ConversationPacer | None = None,
+        metrics: DeliveryMetrics | None = None,
     ) -> None:
         if lease_seconds < 2 * send_timeout:
             raise ValueError("the delivery lease must be at least twice the send timeout")
@@ -190,6 +246,12 @@ class Outbox:
         self._retry = retry or RetryPolicy()
         self._rng = random.Random()
         self._per_channel = per_channel
+        self._pacer = pacer or ConversationPacer()
+        self.metrics = metrics or DeliveryMetrics()
+        self.metrics.watch_in_flight(lambda: len(self.in_flight))
+        # The SDK's sender runs in a worker thread that can't be stopped; the connector
+        # sender's coroutine can, and is, when it runs past the timeout.
+        self._cancellable = getattr(deliverer, "cancellable", False)
         # One semaphore per serviceUrl: a channel that stops answering holds at most
         # ``per_channel`` sends (and the SDK's worker threads behind them), never all of them.
         self._channels: dict[str, asyncio.Semaphore] = {}
@@ -255,6 +317,8 @@ class Outbox:
                         payload=payload,
                         label=f"{occurrence.kind} occurrence {occurrence.id}",
                         conversation_pk=occurrence.conversation_pk,
+                        kind=occurrence.kind,
+                        due_at=occurrence.due_at,
                     )
                 )
         return sends
@@ -296,7 +360,15 @@ class Outbox:
         channel = self._channels.setdefault(
             str(send.reference.get("serviceUrl", "")), asyncio.Semaphore(self._per_channel)
         )
+        pace_key = send.conversation_pk or str(send.reference.get("conversation"))
         try:
+            wait = self._pacer.reserve(pace_key)
+            if wait > DEFER_AFTER_SECONDS:
+                self._pacer.release(pace_key)
+                await self._defer(send, wait)
+                return
+            if wait:
+                await asyncio.sleep(wait)
             await channel.acquire()
             held = True
             try:
@@ -305,10 +377,12 @@ class Outbox:
                         self._unsent.add(oid)  # drain() puts it back to pending
                         return
                     self._started.add(oid)
+                    started = time.monotonic()
                     inner = asyncio.ensure_future(
                         self._deliverer.send(send.reference, Activity().deserialize(send.payload))
                     )
                     done, _ = await asyncio.wait({inner}, timeout=self._send_timeout)
+                    self.metrics.duration.labels(send.kind).observe(time.monotonic() - started)
                     if done:
                         try:
                             result = inner.result()
@@ -318,10 +392,13 @@ class Outbox:
                         result = DeliveryResult(
                             ok=False, error=f"no answer within {self._send_timeout:g} s"
                         )
-                        # The SDK's worker thread may run on: the channel keeps this slot
-                        # until it ends, so a dead channel can't take every thread.
-                        inner.add_done_callback(lambda _: channel.release())
-                        held = False
+                        if self._cancellable:
+                            inner.cancel()
+                        else:
+                            # The SDK's worker thread may run on: the channel keeps this slot
+                            # until it ends, so a dead channel can't take every thread.
+                            inner.add_done_callback(lambda _: channel.release())
+                            held = False
             finally:
                 if held:
                     channel.release()
@@ -330,6 +407,19 @@ class Outbox:
             self.in_flight.discard(oid)
             self._started.discard(oid)
 
+    async def _defer(self, send: Send, wait: float) -> None:
+        """Put a send back, due when its conversation's pace allows (no attempt counted)."""
+        until = self._clock() + timedelta(seconds=wait)
+        try:
+            async with self._sessionmaker.begin() as session:
+                await requeue(session, occurrence_ids=[send.occurrence_id], now=until)
+        except Exception as exc:  # taken over after the lease instead
+            logger.error("could not defer %s: %r", send.label, exc)
+            return
+        self.metrics.outcomes.labels(send.kind, "deferred").inc()
+        logger.debug("%s deferred %.1f s by its conversation's rate limit", send.label, wait)
+        self.on_retry(until)
+
     async def _record(self, send: Send, result: DeliveryResult) -> None:
         now = self._clock()
         attempts = send.attempts + 1
@@ -337,6 +427,8 @@ class Outbox:
         if result.ok:
             status = "sent"
             logger.info("%s delivered", send.label)
+            if send.due_at is not None:
+                self.metrics.lateness.labels(send.kind).observe(max(0.0, (now - send.due_at).total_seconds()))
         else:
             delay = self._retry.delay(attempts, result, self._rng)
             if delay is None:
@@ -362,6 +454,8 @@ class Outbox:
         unreachable = (
             not result.ok and result.status in UNREACHABLE_STATUSES and send.conversation_pk is not None
         )
+        outcome = "unreachable" if unreachable else {"sent": "sent", "pending": "retry"}.get(status, "failed")
+        self.metrics.outcomes.labels(send.kind, outcome).inc()
         suspended_alerts: list[int] = []
         # Keep trying for half the lease: the outcome is known, and forgetting it would mean
         # sending the message again once the lease runs out.

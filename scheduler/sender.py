@@ -81,6 +81,9 @@ class ConnectorSender:
         connections: most open connections in all; per host as well.
     """
 
+    # A send is a coroutine: the outbox may cancel it when it runs past the timeout.
+    cancellable = True
+
     def __init__(
         self,
         *,

@@ -11,6 +11,7 @@ from models.db import make_sessionmaker, open_engine
 from models.reminders import Reminders
 from models.tables import Occurrence, Reminder
 from scheduler.delivery import DeliveryResult
+from scheduler.outbox import ConversationPacer
 from scheduler.engine import ReminderScheduler
 from tests.support.factories import RecordingDeliverer, make_conversation, make_reminder
 from tests.support.waiting import eventually
@@ -202,7 +203,10 @@ async def test_a_batch_larger_than_the_claim_size_is_all_sent_once(sessionmaker,
             for n in range(1, 26)
         )
     deliverer = RecordingDeliverer()
-    scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer, batch_size=7)
+    # All 25 go to one conversation: pacing off, this is about batching.
+    scheduler = ReminderScheduler(
+        sessionmaker=sessionmaker, deliverer=deliverer, batch_size=7, pacer=ConversationPacer(rate=0)
+    )
     await settle(scheduler, scheduler.run_due)
     assert sorted(deliverer.texts) == sorted(f"⏰ Reminder #{n}: r{n}" for n in range(1, 26))
     async with sessionmaker() as session:
