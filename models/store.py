@@ -139,17 +139,7 @@ async def suspend_conversation(session: AsyncSession, *, conversation_pk: int, n
         .where(Reminder.conversation_pk == conversation_pk, Reminder.state == "active")
         .values(state="suspended", updated_at=now)
     )
-    alert_ids = list(
-        (
-            await session.execute(
-                select(Alert.id).where(Alert.conversation_pk == conversation_pk, Alert.state == "active")
-            )
-        ).scalars()
-    )
-    if alert_ids:
-        await session.execute(
-            update(Alert).where(Alert.id.in_(alert_ids)).values(state="suspended", updated_at=now)
-        )
+    alert_ids = await _move_alerts(session, conversation_pk, "active", "suspended", now)
     await session.execute(
         update(Occurrence)
         .where(Occurrence.conversation_pk == conversation_pk, Occurrence.status == "pending")
@@ -179,18 +169,24 @@ async def resume_conversation(
         .where(Reminder.conversation_pk == conversation_pk, Reminder.state == "suspended")
         .values(state="active", updated_at=utcnow())
     )
+    alert_ids = await _move_alerts(session, conversation_pk, "suspended", "active", utcnow())
+    return (due if resumed.rowcount else None), alert_ids
+
+
+async def _move_alerts(
+    session: AsyncSession, conversation_pk: int, from_state: str, to_state: str, now: datetime
+) -> list[int]:
+    """Move a conversation's alerts from one state to another; return their ids."""
     alert_ids = list(
         (
             await session.execute(
-                select(Alert.id).where(Alert.conversation_pk == conversation_pk, Alert.state == "suspended")
+                select(Alert.id).where(Alert.conversation_pk == conversation_pk, Alert.state == from_state)
             )
         ).scalars()
     )
     if alert_ids:
-        await session.execute(
-            update(Alert).where(Alert.id.in_(alert_ids)).values(state="active", updated_at=utcnow())
-        )
-    return (due if resumed.rowcount else None), alert_ids
+        await session.execute(update(Alert).where(Alert.id.in_(alert_ids)).values(state=to_state, updated_at=now))
+    return alert_ids
 
 
 async def set_user_timezone(
