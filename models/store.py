@@ -6,10 +6,11 @@ commits, so a caller's steps land together or not at all.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import false, func, select, update
+from sqlalchemy import bindparam, false, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -428,31 +429,56 @@ async def lock_occurrences_to_send(
     ]
 
 
-async def record_outcome(
-    session: AsyncSession,
-    *,
-    occurrence_id: int,
-    status: str,
-    now: datetime,
-    attempts: int,
-    next_attempt_at: datetime | None,
-    http_status: int | None,
-    error: str | None,
-) -> None:
-    """Record how a delivery attempt ended: ``sent``, ``failed``, or ``pending`` a retry."""
-    values: dict[str, Any] = {
-        "status": status,
-        "attempts": attempts,
-        "next_attempt_at": next_attempt_at,
-        "http_status": http_status,
-        "last_error": error[:2000] if error else None,
-    }
-    if status == "sent":
-        values["sent_at"] = now
+@dataclass(frozen=True)
+class Outcome:
+    """How one delivery attempt ended: ``sent``, ``failed``, or ``pending`` a retry."""
+
+    occurrence_id: int
+    status: str
+    now: datetime
+    attempts: int
+    next_attempt_at: datetime | None
+    http_status: int | None
+    error: str | None
+
+
+_OCCURRENCES = Occurrence.__table__
+_RECORD = (
+    update(_OCCURRENCES)
+    .where(_OCCURRENCES.c.id == bindparam("b_id"), _OCCURRENCES.c.status == "sending")
+    .values(
+        status=bindparam("b_status"),
+        attempts=bindparam("b_attempts"),
+        next_attempt_at=bindparam("b_next_attempt_at"),
+        http_status=bindparam("b_http_status"),
+        last_error=bindparam("b_last_error"),
+        sent_at=bindparam("b_sent_at"),
+    )
+)
+
+
+async def record_outcomes(session: AsyncSession, *, outcomes: list[Outcome]) -> None:
+    """Record several attempts' outcomes in one statement (executemany).
+
+    Only rows still ``sending`` change: a row another process took over after its lease
+    keeps the newer claim's state.
+    """
+    if not outcomes:
+        return
     await session.execute(
-        update(Occurrence)
-        .where(Occurrence.id == occurrence_id, Occurrence.status == "sending")
-        .values(**values)
+        _RECORD,
+        [
+            {
+                "b_id": outcome.occurrence_id,
+                "b_status": outcome.status,
+                "b_attempts": outcome.attempts,
+                "b_next_attempt_at": outcome.next_attempt_at,
+                "b_http_status": outcome.http_status,
+                "b_last_error": outcome.error[:2000] if outcome.error else None,
+                "b_sent_at": outcome.now if outcome.status == "sent" else None,
+            }
+            for outcome in outcomes
+        ],
     )
 
 

@@ -34,7 +34,13 @@ from typing import Any
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from models.store import lock_occurrences_to_send, record_outcome, requeue, suspend_conversation
+from models.store import (
+    Outcome,
+    lock_occurrences_to_send,
+    record_outcomes,
+    requeue,
+    suspend_conversation,
+)
 from models.tables import Occurrence
 from scheduler.delivery import Deliverer, DeliveryResult
 from scheduler.metrics import DeliveryMetrics
@@ -196,6 +202,63 @@ class NewOccurrences:
         ]
 
 
+class OutcomeWriter:
+    """Writes send outcomes in batches: every outcome that arrived while the previous batch
+    was being written goes into the next transaction.
+
+    One transaction per send made recording the bottleneck under load: answers the channel
+    had already given piled up unrecorded, and a crash then meant sending all of them again.
+    A batch is retried through database errors for ``give_up_after`` seconds (the outcome is
+    known; forgetting it would mean sending the message again once the lease runs out).
+    """
+
+    BATCH = 500
+
+    def __init__(self, sessionmaker: async_sessionmaker, give_up_after: float) -> None:
+        self._sessionmaker = sessionmaker
+        self._give_up_after = give_up_after
+        self._queue: list[tuple[Outcome, int | None, asyncio.Future]] = []
+        self._task: asyncio.Task | None = None
+
+    async def write(self, outcome: Outcome, *, suspend: int | None = None) -> list[int]:
+        """Record ``outcome`` (and mark conversation ``suspend`` unreachable); returns the
+        ids of alerts suspended with it. Raises if the database stayed unavailable."""
+        future = asyncio.get_running_loop().create_future()
+        self._queue.append((outcome, suspend, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain(), name="outcome-writer")
+        return await future
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[: self.BATCH], self._queue[self.BATCH :]
+            deadline = time.monotonic() + self._give_up_after
+            pause = 0.2
+            while True:
+                try:
+                    suspended: list[list[int]] = []
+                    async with self._sessionmaker.begin() as session:
+                        await record_outcomes(session, outcomes=[outcome for outcome, _, _ in batch])
+                        for outcome, conversation_pk, _ in batch:
+                            suspended.append(
+                                await suspend_conversation(session, conversation_pk=conversation_pk, now=outcome.now)
+                                if conversation_pk is not None
+                                else []
+                            )
+                    for (_, _, future), alert_ids in zip(batch, suspended):
+                        if not future.done():
+                            future.set_result(alert_ids)
+                    break
+                except Exception as exc:  # SQLAlchemy, OS and driver errors alike
+                    if time.monotonic() + pause > deadline:
+                        for _, _, future in batch:
+                            if not future.done():
+                                future.set_exception(exc)
+                        break
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, 5.0)
+
+
 class Outbox:
     """Sends occurrences and records their outcomes.
 
@@ -235,6 +298,7 @@ class Outbox:
         if lease_seconds < 2 * send_timeout:
             raise ValueError("the delivery lease must be at least twice the send timeout")
         self._sessionmaker = sessionmaker
+        self._writer = OutcomeWriter(sessionmaker, give_up_after=lease_seconds / 2)
         self._deliverer = deliverer
         self._clock = clock
         self.on_retry = on_retry
@@ -456,36 +520,23 @@ class Outbox:
         )
         outcome = "unreachable" if unreachable else {"sent": "sent", "pending": "retry"}.get(status, "failed")
         self.metrics.outcomes.labels(send.kind, outcome).inc()
-        suspended_alerts: list[int] = []
-        # Keep trying for half the lease: the outcome is known, and forgetting it would mean
-        # sending the message again once the lease runs out.
-        deadline = time.monotonic() + self._lease.total_seconds() / 2
-        pause = 0.2
-        while True:
-            try:
-                async with self._sessionmaker.begin() as session:
-                    await record_outcome(
-                        session,
-                        occurrence_id=send.occurrence_id,
-                        status=status,
-                        now=now,
-                        attempts=attempts,
-                        next_attempt_at=next_attempt_at,
-                        http_status=result.status,
-                        error=result.error,
-                    )
-                    if unreachable:
-                        suspended_alerts = await suspend_conversation(
-                            session, conversation_pk=send.conversation_pk, now=now
-                        )
-                break
-            except Exception as exc:  # SQLAlchemy, OS and driver errors alike
-                if time.monotonic() + pause > deadline:
-                    # The row stays "sending"; after the lease it is sent again (a duplicate).
-                    logger.error("could not record the outcome of %s: %r", send.label, exc)
-                    return
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, 5.0)
+        outcome_row = Outcome(
+            occurrence_id=send.occurrence_id,
+            status=status,
+            now=now,
+            attempts=attempts,
+            next_attempt_at=next_attempt_at,
+            http_status=result.status,
+            error=result.error,
+        )
+        try:
+            suspended_alerts = await self._writer.write(
+                outcome_row, suspend=send.conversation_pk if unreachable else None
+            )
+        except Exception as exc:  # SQLAlchemy, OS and driver errors alike, for half the lease
+            # The row stays "sending"; after the lease it is sent again (a duplicate).
+            logger.error("could not record the outcome of %s: %r", send.label, exc)
+            return
         if unreachable:
             logger.warning(
                 "conversation %s marked inactive after HTTP %s; its reminders and alerts are "

@@ -230,7 +230,7 @@ async def test_recording_survives_driver_errors(sessionmaker, monkeypatch):
     await add_due(sessionmaker)
     import scheduler.outbox as outbox_module
 
-    real = outbox_module.record_outcome
+    real = outbox_module.record_outcomes
     failures = [RuntimeError("cannot perform operation: another operation is in progress")] * 2
 
     async def flaky(session, **kwargs):
@@ -238,7 +238,7 @@ async def test_recording_survives_driver_errors(sessionmaker, monkeypatch):
             raise failures.pop()
         await real(session, **kwargs)
 
-    monkeypatch.setattr(outbox_module, "record_outcome", flaky)
+    monkeypatch.setattr(outbox_module, "record_outcomes", flaky)
     deliverer = ScriptedDeliverer(OK)
     scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer)
     await scheduler.run_due()
