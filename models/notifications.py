@@ -171,11 +171,13 @@ async def expand_due_notification(
             }
             for conversation_pk, active in conversations
         ]
+        # One cached statement, executemany (the driver batches the rows); a statement with
+        # the rows inlined as VALUES would be compiled anew for every page.
+        stmt = dialect_insert(session, Occurrence.__table__).on_conflict_do_nothing(
+            index_elements=["notification_id", "conversation_pk"]
+        )
         for start in range(0, len(values), INSERT_CHUNK):
-            stmt = dialect_insert(session, Occurrence).values(values[start : start + INSERT_CHUNK])
-            await session.execute(
-                stmt.on_conflict_do_nothing(index_elements=["notification_id", "conversation_pk"])
-            )
+            await session.execute(stmt, values[start : start + INSERT_CHUNK])
     if finished:
         notification.status = "dispatched"
         notification.unknown = unknown

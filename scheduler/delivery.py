@@ -67,12 +67,14 @@ class Deliverer:
         self._adapter = adapter
         self._app_id = app_id or ""
 
-    async def send(self, reference: dict[str, Any], activity: Activity) -> DeliveryResult:
-        """Send ``activity`` into the conversation ``reference`` (a serialised reference).
+    async def send(self, reference: dict[str, Any], activity: Activity | dict[str, Any]) -> DeliveryResult:
+        """Send ``activity`` (or its JSON) into the conversation ``reference`` (a serialised reference).
 
         Returns:
             The outcome; it never raises for a channel or network failure.
         """
+        if isinstance(activity, dict):
+            activity = Activity().deserialize(activity)
         outcome: list[DeliveryResult] = []
 
         async def callback(turn_context: TurnContext) -> None:

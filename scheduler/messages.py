@@ -1,5 +1,9 @@
 """The proactive reminder message: text for every channel plus an Adaptive Card with actions.
 
+Both are built as the JSON the Bot Connector takes (what ``MessageFactory.attachment`` with
+``CardFactory.adaptive_card`` would serialise to): they are stored as an occurrence's payload
+and sent as they are, with no model objects in between.
+
 The card's ``Action.Submit`` buttons come back as a message whose ``value`` is
 ``{"nudge": "snooze", "number": 3, "minutes": 10}`` or ``{"nudge": "done", "number": 3}``;
 the bot handles them like the typed commands "snooze 3 10m" and "done 3".
@@ -9,8 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from botbuilder.core import CardFactory, MessageFactory
-from botbuilder.schema import Activity
+from typing import Any
 
 from models.alerts import format_price
 
@@ -29,9 +32,24 @@ def late_note(due_at: datetime, now: datetime) -> str | None:
     return f"late by {hours} h {minutes} min"
 
 
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+
+def card_message(card: dict[str, Any], plain: str) -> dict[str, Any]:
+    """A message carrying ``card``, with ``plain`` as its text and summary (for channels and
+    notifications that don't show cards)."""
+    return {
+        "type": "message",
+        "text": plain,
+        "summary": plain[:200],
+        "inputHint": "acceptingInput",
+        "attachments": [{"contentType": ADAPTIVE_CARD, "content": card}],
+    }
+
+
 def reminder_activity(
     *, number: int, text: str, recurring: bool, due_at: datetime, now: datetime
-) -> Activity:
+) -> dict[str, Any]:
     """Build the message that delivers reminder ``number``."""
     note = late_note(due_at, now)
     headline = f"⏰ Reminder #{number}: {text}"
@@ -51,9 +69,7 @@ def reminder_activity(
         "body": body,
         "actions": actions,
     }
-    activity = MessageFactory.attachment(CardFactory.adaptive_card(card), text=plain)
-    activity.summary = plain[:200]
-    return activity
+    return card_message(card, plain)
 
 
 def alert_activity(
@@ -68,7 +84,7 @@ def alert_activity(
     source: str,
     simulated: bool,
     repeat: bool,
-) -> Activity:
+) -> dict[str, Any]:
     """Build the message that tells a user their price alert ``number`` fired."""
     headline = f"🔔 Alert #{number}: {condition_text}"
     detail = (
@@ -97,6 +113,4 @@ def alert_activity(
         ],
         "actions": actions,
     }
-    activity = MessageFactory.attachment(CardFactory.adaptive_card(card), text=plain)
-    activity.summary = plain[:200]
-    return activity
+    return card_message(card, plain)

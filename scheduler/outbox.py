@@ -165,7 +165,7 @@ class NewOccurrences:
         kind: str,
         conversation,
         due_at: datetime,
-        activity: Activity,
+        activity: Activity | dict[str, Any],
         now: datetime,
         label: str,
         **source: int,
@@ -174,7 +174,7 @@ class NewOccurrences:
             kind=kind,
             conversation_pk=conversation.id,
             due_at=due_at,
-            payload=activity.serialize(),
+            payload=activity if isinstance(activity, dict) else activity.serialize(),
             status="sending",
             claimed_at=now,
             **source,
@@ -442,9 +442,8 @@ class Outbox:
                         return
                     self._started.add(oid)
                     started = time.monotonic()
-                    inner = asyncio.ensure_future(
-                        self._deliverer.send(send.reference, Activity().deserialize(send.payload))
-                    )
+                    # The stored JSON goes to the deliverer as it is: no model objects per send.
+                    inner = asyncio.ensure_future(self._deliverer.send(send.reference, send.payload))
                     done, _ = await asyncio.wait({inner}, timeout=self._send_timeout)
                     self.metrics.duration.labels(send.kind).observe(time.monotonic() - started)
                     if done:

@@ -26,8 +26,7 @@ from urllib.parse import quote
 
 import aiohttp
 from yarl import URL
-from botbuilder.core import TurnContext
-from botbuilder.schema import Activity, ConversationReference
+from botbuilder.schema import Activity
 from botframework.connector.auth import AppCredentials, BotFrameworkAuthentication, ClaimsIdentity
 
 from scheduler.delivery import DeliveryResult
@@ -57,18 +56,30 @@ def retry_after_seconds(raw: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def outgoing_activity(reference: dict[str, Any], activity: Activity) -> tuple[str, dict[str, Any]]:
-    """The URL and JSON body of the send, addressed as the SDK addresses a proactive message."""
-    conversation_reference = ConversationReference().deserialize(reference)
-    TurnContext.apply_conversation_reference(activity, conversation_reference)
-    activity.reply_to_id = None
-    activity.id = None
-    if activity.type == "message" and not activity.input_hint:
-        activity.input_hint = "acceptingInput"
-    service_url = (conversation_reference.service_url or "").rstrip("/")
-    conversation_id = conversation_reference.conversation.id
-    url = f"{service_url}/v3/conversations/{quote(conversation_id, safe='')}/activities"
-    return url, activity.serialize()
+def outgoing_activity(reference: dict[str, Any], payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The URL and JSON body of the send, addressed as ``TurnContext.send_activity``
+    addresses a proactive message: from the bot, to the user, in the stored conversation.
+
+    Plain dictionaries from end to end: msrest's model round trips cost more CPU than the
+    HTTP call.
+    """
+    conversation = reference.get("conversation") or {}
+    conversation_id = conversation.get("id")
+    service_url = reference.get("serviceUrl")
+    if not conversation_id or not service_url:
+        raise ValueError("the reference has no conversation id or serviceUrl")
+    body = {key: value for key, value in payload.items() if key not in ("id", "replyToId")}
+    body["channelId"] = reference.get("channelId")
+    body["serviceUrl"] = service_url
+    body["conversation"] = conversation
+    body["from"] = reference.get("bot")
+    body["recipient"] = reference.get("user")
+    if reference.get("locale"):
+        body["locale"] = reference["locale"]
+    if body.get("type") == "message":
+        body.setdefault("inputHint", "acceptingInput")
+    url = f"{service_url.rstrip('/')}/v3/conversations/{quote(conversation_id, safe='')}/activities"
+    return url, body
 
 
 class ConnectorSender:
@@ -131,13 +142,15 @@ class ConnectorSender:
     def _forget_token(self) -> None:
         self._token = None
 
-    async def send(self, reference: dict[str, Any], activity: Activity) -> DeliveryResult:
-        """Send ``activity`` into the stored conversation ``reference``; never raises for a
-        channel or network failure (the outbox's timeout bounds the whole call)."""
+    async def send(self, reference: dict[str, Any], activity: dict[str, Any] | Activity) -> DeliveryResult:
+        """Send ``activity`` (its JSON, or the model) into the stored conversation
+        ``reference``; never raises for a channel or network failure (the outbox's timeout
+        bounds the whole call)."""
         if self._session is None:
             return DeliveryResult(ok=False, error="sender is not started")
+        payload = activity.serialize() if isinstance(activity, Activity) else activity
         try:
-            url, body = outgoing_activity(reference, activity)
+            url, body = outgoing_activity(reference, payload)
         except Exception as exc:  # a stored reference that can't address anything
             return DeliveryResult(ok=False, status=400, error=f"bad conversation reference: {exc!r}"[:500])
         headers = {}

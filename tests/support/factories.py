@@ -41,6 +41,11 @@ def make_reminder(*, user_pk: int, conversation_pk: int, number: int, text: str,
     )
 
 
+def as_activity(activity: Activity | dict) -> Activity:
+    """The outbox hands deliverers the stored JSON; tests read it as an Activity."""
+    return Activity().deserialize(activity) if isinstance(activity, dict) else activity
+
+
 class RecordingDeliverer:
     """Stands in for the channel: records each send and answers with ``result``."""
 
@@ -48,8 +53,8 @@ class RecordingDeliverer:
         self.sent: list[tuple[dict[str, Any], Activity]] = []
         self.result = result or DeliveryResult(ok=True)
 
-    async def send(self, reference: dict[str, Any], activity: Activity) -> DeliveryResult:
-        self.sent.append((reference, activity))
+    async def send(self, reference: dict[str, Any], activity: Activity | dict) -> DeliveryResult:
+        self.sent.append((reference, as_activity(activity)))
         return self.result
 
     @property
@@ -80,6 +85,6 @@ class ScriptedDeliverer(RecordingDeliverer):
         super().__init__()
         self.results = list(results)
 
-    async def send(self, reference: dict[str, Any], activity: Activity) -> DeliveryResult:
-        self.sent.append((reference, activity))
+    async def send(self, reference: dict[str, Any], activity: Activity | dict) -> DeliveryResult:
+        self.sent.append((reference, as_activity(activity)))
         return self.results.pop(0) if len(self.results) > 1 else self.results[0]
