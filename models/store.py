@@ -376,6 +376,22 @@ async def lock_due_reminders(
     return [(reminder, conversation) for reminder, conversation in rows.tuples()]
 
 
+@dataclass(frozen=True)
+class Claimable:
+    """An occurrence locked for a (new) send attempt: plain values, no ORM object per row."""
+
+    id: int
+    kind: str
+    status: str
+    attempts: int
+    http_status: int | None
+    due_at: datetime
+    conversation_pk: int
+    reference: dict[str, Any]
+    active: bool
+    payload: dict[str, Any]
+
+
 async def lock_occurrences_to_send(
     session: AsyncSession,
     *,
@@ -383,26 +399,32 @@ async def lock_occurrences_to_send(
     abandoned_before: datetime,
     exclude: set[int],
     limit: int,
-) -> list[tuple[Occurrence, Conversation, dict[str, Any]]]:
-    """Lock occurrences that need a (new) send attempt, with their conversations and the
-    activity to send.
+) -> list[Claimable]:
+    """Lock occurrences that need a (new) send attempt, with their conversation's reference
+    and the activity to send.
 
     Those are sends abandoned by a process that died mid-delivery (``sending`` and claimed
     before ``abandoned_before``) first, then pending ones (retries, a notification's sends)
     whose ``next_attempt_at`` has come, oldest first, read along ``ix_occurrences_status``
     so the cost doesn't grow with the table. Ids in ``exclude`` are in flight in this
     process and are left alone. A notification's occurrences share its activity, read once.
+    Callers change the rows with :func:`mark_claimed`.
     """
     if limit <= 0:
         return []
     await lock_for_write(session)
-    rows: list[tuple[Occurrence, Conversation]] = []
+    columns = (
+        Occurrence.id, Occurrence.kind, Occurrence.status, Occurrence.attempts, Occurrence.http_status,
+        Occurrence.due_at, Occurrence.conversation_pk, Occurrence.notification_id, Occurrence.payload,
+        Conversation.reference, Conversation.active,
+    )
+    rows: list = []
     for condition, order in (
         ((Occurrence.status == "sending", Occurrence.claimed_at < abandoned_before), Occurrence.claimed_at),
         ((Occurrence.status == "pending", Occurrence.next_attempt_at <= now), Occurrence.next_attempt_at),
     ):
         stmt = (
-            select(Occurrence, Conversation)
+            select(*columns)
             .join(Conversation, Conversation.id == Occurrence.conversation_pk)
             .where(*condition)
             .order_by(order, Occurrence.id)
@@ -411,12 +433,11 @@ async def lock_occurrences_to_send(
         if exclude:
             stmt = stmt.where(Occurrence.id.not_in(exclude))
         if is_postgres(session):
-            stmt = stmt.with_for_update(skip_locked=True, of=Occurrence)
-        found = await session.execute(stmt.execution_options(populate_existing=True))
-        rows += list(found.tuples())
+            stmt = stmt.with_for_update(skip_locked=True, of=Occurrence.__table__)
+        rows += (await session.execute(stmt)).all()
         if len(rows) >= limit:
             break
-    shared_ids = {o.notification_id for o, _ in rows if o.payload is None and o.notification_id}
+    shared_ids = {row.notification_id for row in rows if row.payload is None and row.notification_id}
     shared: dict[str, dict[str, Any]] = {}
     if shared_ids:
         found = await session.execute(
@@ -424,9 +445,47 @@ async def lock_occurrences_to_send(
         )
         shared = dict(list(found.tuples()))
     return [
-        (occurrence, conversation, occurrence.payload or shared[occurrence.notification_id])
-        for occurrence, conversation in rows
+        Claimable(
+            id=row.id, kind=row.kind, status=row.status, attempts=row.attempts, http_status=row.http_status,
+            due_at=row.due_at, conversation_pk=row.conversation_pk, reference=row.reference,
+            active=row.active, payload=row.payload or shared[row.notification_id],
+        )
+        for row in rows
     ]
+
+
+async def mark_claimed(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    sending: list[int],
+    abandoned: list[int],
+    skipped: list[int],
+    failed: list[int],
+) -> None:
+    """Apply a claim's decisions, a statement per kind rather than per row."""
+    if abandoned:  # it may have gone out: counted, so a send that kills the process stops
+        await session.execute(
+            update(Occurrence).where(Occurrence.id.in_(abandoned)).values(attempts=Occurrence.attempts + 1)
+        )
+    if sending:
+        await session.execute(
+            update(Occurrence)
+            .where(Occurrence.id.in_(sending))
+            .values(status="sending", claimed_at=now, next_attempt_at=None)
+        )
+    if skipped:
+        await session.execute(
+            update(Occurrence)
+            .where(Occurrence.id.in_(skipped))
+            .values(status="skipped", next_attempt_at=None, last_error="conversation is inactive")
+        )
+    if failed:
+        await session.execute(
+            update(Occurrence)
+            .where(Occurrence.id.in_(failed))
+            .values(status="failed", next_attempt_at=None, last_error=func.coalesce(Occurrence.last_error, "gave up"))
+        )
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from models.store import (
     Outcome,
     lock_occurrences_to_send,
+    mark_claimed,
     record_outcomes,
     requeue,
     suspend_conversation,
@@ -355,36 +356,37 @@ class Outbox:
                 exclude=self.in_flight,
                 limit=limit,
             )
-            for occurrence, conversation, payload in rows:
-                if occurrence.status == "sending":
-                    logger.warning(
-                        "occurrence %s was abandoned mid-send; sending it again", occurrence.id
+            sending: list[int] = []
+            abandoned: list[int] = []
+            skipped: list[int] = []
+            failed: list[int] = []
+            for row in rows:
+                attempts = row.attempts
+                if row.status == "sending":
+                    logger.warning("occurrence %s was abandoned mid-send; sending it again", row.id)
+                    abandoned.append(row.id)
+                    attempts += 1
+                if not row.active:
+                    skipped.append(row.id)
+                elif attempts >= self._retry.max_attempts and row.http_status != 401:
+                    failed.append(row.id)
+                else:
+                    sending.append(row.id)
+                    sends.append(
+                        Send(
+                            occurrence_id=row.id,
+                            attempts=attempts,
+                            reference=row.reference,
+                            payload=row.payload,
+                            label=f"{row.kind} occurrence {row.id}",
+                            conversation_pk=row.conversation_pk,
+                            kind=row.kind,
+                            due_at=row.due_at,
+                        )
                     )
-                    # It may have gone out: count it, so a send that kills the process stops.
-                    occurrence.attempts += 1
-                if not conversation.active:
-                    occurrence.status = "skipped"
-                    occurrence.last_error = "conversation is inactive"
-                    continue
-                if occurrence.attempts >= self._retry.max_attempts and occurrence.http_status != 401:
-                    occurrence.status = "failed"
-                    occurrence.last_error = occurrence.last_error or "gave up"
-                    continue
-                occurrence.status = "sending"
-                occurrence.claimed_at = now
-                occurrence.next_attempt_at = None
-                sends.append(
-                    Send(
-                        occurrence_id=occurrence.id,
-                        attempts=occurrence.attempts,
-                        reference=conversation.reference,
-                        payload=payload,
-                        label=f"{occurrence.kind} occurrence {occurrence.id}",
-                        conversation_pk=occurrence.conversation_pk,
-                        kind=occurrence.kind,
-                        due_at=occurrence.due_at,
-                    )
-                )
+            await mark_claimed(
+                session, now=now, sending=sending, abandoned=abandoned, skipped=skipped, failed=failed
+            )
         return sends
 
     def stop(self) -> None:
