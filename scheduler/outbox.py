@@ -445,25 +445,11 @@ class Outbox:
                     self._started.add(oid)
                     started = time.monotonic()
                     # The stored JSON goes to the deliverer as it is: no model objects per send.
-                    inner = asyncio.ensure_future(self._deliverer.send(send.reference, send.payload))
-                    done, _ = await asyncio.wait({inner}, timeout=self._send_timeout)
-                    self.metrics.duration.labels(send.kind).observe(time.monotonic() - started)
-                    if done:
-                        try:
-                            result = inner.result()
-                        except Exception as exc:  # Deliverer.send reports failures, but be sure
-                            result = DeliveryResult(ok=False, error=f"{type(exc).__name__}: {exc}"[:500])
+                    if self._cancellable:
+                        result = await self._send_cancellable(send)
                     else:
-                        result = DeliveryResult(
-                            ok=False, error=f"no answer within {self._send_timeout:g} s"
-                        )
-                        if self._cancellable:
-                            inner.cancel()
-                        else:
-                            # The SDK's worker thread may run on: the channel keeps this slot
-                            # until it ends, so a dead channel can't take every thread.
-                            inner.add_done_callback(lambda _: channel.release())
-                            held = False
+                        result, held = await self._send_in_thread(send, channel)
+                    self.metrics.duration.labels(send.kind).observe(time.monotonic() - started)
             finally:
                 if held:
                     channel.release()
@@ -471,6 +457,31 @@ class Outbox:
         finally:
             self.in_flight.discard(oid)
             self._started.discard(oid)
+
+    async def _send_cancellable(self, send: Send) -> DeliveryResult:
+        """A coroutine sender: cancelled if it runs past the timeout (no extra task per send)."""
+        try:
+            async with asyncio.timeout(self._send_timeout):
+                return await self._deliverer.send(send.reference, send.payload)
+        except TimeoutError:
+            return DeliveryResult(ok=False, error=f"no answer within {self._send_timeout:g} s")
+        except Exception as exc:  # Deliverer.send reports failures, but be sure
+            return DeliveryResult(ok=False, error=f"{type(exc).__name__}: {exc}"[:500])
+
+    async def _send_in_thread(self, send: Send, channel: asyncio.Semaphore) -> tuple[DeliveryResult, bool]:
+        """The SDK's sender, whose worker thread can't be stopped; returns (result, whether
+        the channel slot is still held by this send)."""
+        inner = asyncio.ensure_future(self._deliverer.send(send.reference, send.payload))
+        done, _ = await asyncio.wait({inner}, timeout=self._send_timeout)
+        if done:
+            try:
+                return inner.result(), True
+            except Exception as exc:  # Deliverer.send reports failures, but be sure
+                return DeliveryResult(ok=False, error=f"{type(exc).__name__}: {exc}"[:500]), True
+        # The worker thread may run on: the channel keeps this slot until it ends, so a
+        # dead channel can't take every thread.
+        inner.add_done_callback(lambda _: channel.release())
+        return DeliveryResult(ok=False, error=f"no answer within {self._send_timeout:g} s"), False
 
     async def _defer(self, send: Send, wait: float) -> None:
         """Put a send back, due when its conversation's pace allows (no attempt counted)."""

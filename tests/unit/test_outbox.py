@@ -160,6 +160,30 @@ async def test_a_send_that_never_answers_times_out_and_is_retried(sessionmaker):
     assert "no answer within 0.2 s" in row.last_error
 
 
+async def test_a_coroutine_sender_past_the_timeout_is_cancelled_and_retried(sessionmaker):
+    await add_due(sessionmaker)
+
+    class Hanging:
+        cancellable = True  # like the connector sender
+        cancelled = False
+
+        async def send(self, reference, payload):
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                Hanging.cancelled = True
+                raise
+
+    scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=Hanging(),
+                                  send_timeout=0.2, lease_seconds=0.4)
+    await scheduler.run_due()
+    await scheduler.outbox.idle(5)
+    [row] = await rows(sessionmaker)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert "no answer within 0.2 s" in row.last_error
+    assert Hanging.cancelled  # the request was abandoned, not left running
+
+
 async def test_snoozed_one_off_fires_once(sessionmaker):
     # Set for 10:00, snoozed to fire at 09:10 (next_run_at moved); it must not fire again at 10:00.
     now = datetime.now(UTC)
