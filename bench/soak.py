@@ -39,6 +39,10 @@ Run from the repository root:
     .venv/bin/python bench/soak.py --minutes 1     # a quick run
     .venv/bin/python bench/soak.py --minutes 3 --postgres
 
+With ``--restarts N`` the bot is also stopped with SIGTERM and started again N times during the
+load (same database): nothing may be lost or doubled across a restart either; requests that fail
+while it is down are retried (notify, with the same ``Idempotency-Key``) or not counted (chat).
+
 The bot's log and the channel's arrivals stay in the printed work directory. Figures are
 recorded in bench/README.md. Not a test: nothing here runs in CI.
 """
@@ -79,6 +83,7 @@ SPIKE_PRICE = 110.0
 REMINDER_DELAYS = (5, 10, 20, 30)
 SAMPLE_SECONDS = 10.0
 SHUTDOWN_LIMIT = 10.0  # the bot must exit within this after SIGTERM
+NOTIFY_ATTEMPTS = 30  # a second apart
 
 TOKEN = re.compile(r"soak([RNLB])\d{6}")
 ALERT_SET = re.compile(r"Alert #(\d+) set: (SOAK\d) goes above")
@@ -146,8 +151,8 @@ class Ledger:
 
     # token -> (conversation ids, when it should arrive at the earliest)
     notified: dict[str, tuple[list[str], float]] = field(default_factory=dict)
-    # token -> (conversation id, when the reminder is due)
-    reminders: dict[str, tuple[str, float]] = field(default_factory=dict)
+    # token -> (conversation id, when the reminder is due, whether the turn answered 2xx)
+    reminders: dict[str, tuple[str, float, bool]] = field(default_factory=dict)
     # conversation id -> alerts set there (turns answered 200)
     alert_requests: Counter[str] = field(default_factory=Counter)
     # (symbol, time the spike was pushed, "fired" in the push's answer)
@@ -233,8 +238,10 @@ def analyse(ledger: Ledger, arrivals: list[list[Any]], all_conversations: list[s
             doubled_examples.append(f"{category}: {key} x{len(times)}")
         return times
 
-    for token, (cid, due) in ledger.reminders.items():
-        if check("reminder confirmation", ("r", token, cid), None):
+    for token, (cid, due, answered) in ledger.reminders.items():
+        # A turn cut short by a restart may still have set the reminder: then its confirmation
+        # arrived, and the reminder is owed like any other.
+        if (answered or ("r", token, cid) in tokens) and check("reminder confirmation", ("r", token, cid), None):
             check("reminder", ("p", token, cid), due)
     for token, (cids, earliest) in ledger.notified.items():
         category = CATEGORY[token[4]]
@@ -332,6 +339,9 @@ class Load:
         self._seq = 0
         self._blocked: set[str] = set()  # symbols about to spike: no alert is set on them
         self._creating: Counter[str] = Counter()  # alert turns under way, per symbol
+        # Held through a spike, and by a restart: a spike cut in half by a restart would leave
+        # it unknown whether alerts fired, or the price up at 110.
+        self.spike_lock = asyncio.Lock()
         self._http: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Load:
@@ -395,8 +405,9 @@ class Load:
         async def run() -> None:
             async with user.lock:
                 asked = time.time()
-                if await self._say(user, f"remind me to {token} in {delay} seconds", "reminder"):
-                    self.ledger.reminders[token] = (user.cid, asked + delay)
+                answered = await self._say(user, f"remind me to {token} in {delay} seconds", "reminder")
+                self.ledger.reminders[token] = (user.cid, asked + delay, answered)
+                if answered:
                     self.ops["reminder"] += 1
 
         return run()
@@ -442,7 +453,8 @@ class Load:
         headers = {"Authorization": f"Bearer {NOTIFY_KEY}", "Idempotency-Key": token}
 
         async def run() -> None:
-            for attempt in range(4):
+            # Retried with the same Idempotency-Key for up to 30 s, which spans a restart.
+            for attempt in range(NOTIFY_ATTEMPTS):
                 if attempt:
                     await asyncio.sleep(1)
                 started = time.monotonic()
@@ -483,7 +495,8 @@ class Load:
             "alert": (self.rates.alerts, self._alert),
             "notify one": (self.rates.notify, lambda: self._notify("N")),
             "notify list": (self.rates.lists, lambda: self._notify("L")),
-            "broadcast": (1 / self.rates.broadcast_every if self.rates.broadcast_every > 0 else 0, lambda: self._notify("B")),
+            "broadcast": (1 / self.rates.broadcast_every if self.rates.broadcast_every > 0 else 0,
+                          lambda: self._notify("B")),
         }
         begin = time.monotonic()
         end = begin + seconds
@@ -560,6 +573,10 @@ class Load:
     async def _spike(self, symbol: str, prices: dict[str, float]) -> None:
         # No alert may be half-set on the symbol while it spikes: whether such an alert fires
         # would depend on the race, and the soak counts exactly.
+        async with self.spike_lock:
+            await self._spike_locked(symbol, prices)
+
+    async def _spike_locked(self, symbol: str, prices: dict[str, float]) -> None:
         self._blocked.add(symbol)
         try:
             deadline = time.monotonic() + 60
@@ -573,7 +590,8 @@ class Load:
             if answer is None:
                 return
             self.ledger.spikes.append((symbol, at, int(answer.get("fired", 0))))
-            await self._push([self._tick(symbol, prices[symbol])])
+            if await self._push([self._tick(symbol, prices[symbol])]) is None:
+                self.failures[f"spike {symbol}: the price stayed at {SPIKE_PRICE:g}"] += 1
         finally:
             self._blocked.discard(symbol)
 
@@ -593,19 +611,24 @@ class Sample:
     replies: int
 
 
-async def sample(bot: BotProcess, channel: Channel, began: float) -> Sample:
-    memory = bot.memory_mib()
+async def sample(bot: BotProcess, channel: Channel, began: float) -> Sample | None:
+    """The bot's memory, threads, fds and CPU now; None while it is down (a restart)."""
     stats = await channel.stats()
-    return Sample(
-        at=time.monotonic() - began, rss=memory["VmRSS"], hwm=memory["VmHWM"], threads=bot.threads(),
-        fds=len(os.listdir(f"/proc/{bot.proc.pid}/fd")), cpu=bot.cpu_seconds(),
-        proactive=stats["proactive"], replies=stats["replies"],
-    )
+    try:
+        memory = bot.memory_mib()
+        return Sample(
+            at=time.monotonic() - began, rss=memory["VmRSS"], hwm=memory["VmHWM"], threads=bot.threads(),
+            fds=len(os.listdir(f"/proc/{bot.proc.pid}/fd")), cpu=bot.cpu_seconds(),
+            proactive=stats["proactive"], replies=stats["replies"],
+        )
+    except (OSError, KeyError, IndexError, ValueError):
+        return None
 
 
 async def sampler(bot: BotProcess, channel: Channel, began: float, samples: list[Sample], stop: asyncio.Event) -> None:
     while not stop.is_set():
-        samples.append(await sample(bot, channel, began))
+        if bot.proc.returncode is None and (taken := await sample(bot, channel, began)) is not None:
+            samples.append(taken)
         try:
             await asyncio.wait_for(stop.wait(), timeout=SAMPLE_SECONDS)
         except asyncio.TimeoutError:
@@ -662,6 +685,33 @@ async def stop_bot(bot: BotProcess) -> tuple[int | None, float]:
     return code, took
 
 
+@dataclass
+class Restart:
+    at: float  # seconds into the load
+    exit_code: int | None
+    stop_took: float
+    ready_after: float  # from the new process's spawn to /healthz answering 200
+
+
+async def restarter(bot: BotProcess, load: Load, times: list[float], began: float,
+                    restarts: list[Restart], metrics: Counter[str]) -> None:
+    """Stop the bot with SIGTERM at each of ``times`` (seconds into the load) and start it again.
+
+    The same port, database and log; /metrics counters start again at 0 in a new process,
+    so each process's are added to ``metrics`` before it stops.
+    """
+    for at in times:
+        await asyncio.sleep(max(0.0, began + at - time.monotonic()))
+        async with load.spike_lock:
+            metrics.update(await deliveries_metric(bot.url))
+            code, took = await stop_bot(bot)
+            await bot.start()
+            ready = await bot.wait_ready()
+        restarts.append(Restart(time.monotonic() - began, code, took, ready))
+        print(f"restart at t = {at:.0f} s: exit code {code} {took:.2f} s after SIGTERM, "
+              f"ready again {ready:.1f} s after the spawn", flush=True)
+
+
 def log_lines(path: Path) -> Counter[str]:
     """WARNING/ERROR/CRITICAL lines of the bot's log, by message with digits folded."""
     found: Counter[str] = Counter()
@@ -715,10 +765,12 @@ class Result:
     rows: dict[str, int]
     exit_code: int | None
     stop_took: float
+    restarts: list[Restart]
 
     @property
     def clean_stop(self) -> bool:
-        return self.exit_code == 0 and self.stop_took <= SHUTDOWN_LIMIT
+        stops = [(self.exit_code, self.stop_took)] + [(x.exit_code, x.stop_took) for x in self.restarts]
+        return all(code == 0 and took <= SHUTDOWN_LIMIT for code, took in stops)
 
     @property
     def passed(self) -> bool:
@@ -755,8 +807,17 @@ async def run(args: argparse.Namespace, workdir: Path) -> Result:
                 samples: list[Sample] = []
                 stop_sampling = asyncio.Event()
                 sampling = asyncio.create_task(sampler(bot, channel, began, samples, stop_sampling))
+                restarts: list[Restart] = []
+                metrics: Counter[str] = Counter()
+                restarting = asyncio.create_task(restarter(
+                    bot, load, [seconds * (i + 1) / (args.restarts + 1) for i in range(args.restarts)],
+                    began, restarts, metrics,
+                ))
                 generated = await load.run(seconds)
+                await restarting
                 at_load_end = await sample(bot, channel, began)
+                if at_load_end is None:
+                    raise RuntimeError(f"the bot is not running at the end of the load; see {workdir / 'bot.log'}")
                 print(f"load done after {generated:.0f} s; waiting for the last messages", flush=True)
 
                 drain_began = time.monotonic()
@@ -772,8 +833,10 @@ async def run(args: argparse.Namespace, workdir: Path) -> Result:
                 stop_sampling.set()
                 await sampling
                 final = await sample(bot, channel, began)
+                if final is None:
+                    raise RuntimeError(f"the bot is not running after the load; see {workdir / 'bot.log'}")
                 samples.append(final)
-                metrics = await deliveries_metric(bot.url)
+                metrics.update(await deliveries_metric(bot.url))
                 channel_stats = await channel.stats()
                 arrivals = await channel.arrivals()
                 analysis = analyse(load.ledger, arrivals, conversations)
@@ -783,7 +846,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> Result:
     (workdir / "arrivals.json").write_text(json.dumps(arrivals))
     warmup = args.warmup if args.warmup is not None else min(60.0, seconds / 4)
     return Result(kind, workdir, warmup, idle, generated, began_epoch, samples, at_load_end, final, drained,
-                  load, analysis, channel_stats, metrics, rows, exit_code, stop_took)
+                  load, analysis, channel_stats, dict(metrics), rows, exit_code, stop_took, restarts)
 
 
 def listing(counts: dict[str, float]) -> str:
@@ -814,6 +877,8 @@ def report(args: argparse.Namespace, r: Result) -> None:
           "or the price spike; confirmations are replies within the turn")
 
     first, end, final = r.samples[0], r.at_load_end, r.final
+    # CPU time starts again at 0 in a restarted process: add up the intervals within one.
+    cpu_seconds = sum(max(0.0, b.cpu - a.cpu) for a, b in zip(r.samples, r.samples[1:]) if b.at <= end.at + 1)
     after_warmup = [s for s in r.samples if s.at >= r.warmup]
     start = after_warmup[0] if after_warmup else first
     growth = final.rss - start.rss
@@ -837,6 +902,10 @@ def report(args: argparse.Namespace, r: Result) -> None:
         ("messages expected / arrived once", f"{total.expected:,} / {total.once:,}"),
         ("**lost / doubled**", f"**{total.lost:,} / {total.doubled:,}** (extra copies {total.extra:,})"),
         ("unexpected arrivals", listing(a.unexpected)),
+        ("alert firings", f"{sum(fired for _, _, fired in load.ledger.spikes):,} reported by the bot on "
+                          f"{len(load.ledger.spikes)} price spikes (\"fired\" in the push's answer); "
+                          f"{a.tallies['alert'].expected if 'alert' in a.tallies else 0:,} expected from the "
+                          "confirmations"),
         ("other posts (no token)", f"{sum(a.others.values()):,}: "
                                    + ", ".join(f"{k!r} x{v}" for k, v in a.others.most_common(3))),
         ("channel refused (scripted)", f"{refused:,} of {r.channel_stats['posts']:,} posts "
@@ -848,19 +917,27 @@ def report(args: argparse.Namespace, r: Result) -> None:
         ("HTTP latency p50 / p99 (ms)", f"chat turn {ms(turns, 50)} / {ms(turns, 99)}, "
                                         f"notify {ms(notify, 50)} / {ms(notify, 99)}"),
         ("wait for the last messages", f"{r.drained:.1f} s after the load (+ {args.settle_seconds:g} s)"),
-        ("bot CPU during the load", f"{(end.cpu - first.cpu) / r.generated * 100:.0f}% of one core"),
+        ("bot CPU during the load", f"{cpu_seconds / r.generated * 100:.0f}% of one core"),
         ("RSS idle, before the load", f"{r.idle_rss:.1f} MiB"),
         (f"RSS after warm-up (t = {start.at:.0f} s)", f"{start.rss:.1f} MiB"),
         (f"RSS at the end of the load (t = {end.at:.0f} s)", f"{end.rss:.1f} MiB"),
         (f"RSS at the end (t = {final.at:.0f} s, idle)", f"{final.rss:.1f} MiB (peak {final.hwm:.1f})"),
         ("**RSS growth**", f"**{growth:+.1f} MiB ({growth / start.rss * 100:+.1f}%)** from the warm-up to "
-                           f"the end; trend after warm-up "
-                           f"{slope_per_minute([(s.at, s.rss) for s in after_warmup]):+.2f} MiB/min"),
+                           f"the end; trend (least squares) after warm-up "
+                           f"{slope_per_minute([(s.at, s.rss) for s in after_warmup]):+.2f} MiB/min, over "
+                           f"the second half of the load "
+                           f"{slope_per_minute([(s.at, s.rss) for s in r.samples if s.at >= r.generated / 2]):+.2f}"
+                           f" MiB/min"),
         ("threads / open fds, warm-up → end", f"{start.threads} → {final.threads} / {start.fds} → {final.fds}"),
         ("bot /metrics deliveries", listing(r.metrics)),
         ("outbox rows after the stop", listing(r.rows)),
         ("machine load average (1 min)", f"{os.getloadavg()[0]:.1f} at the end, {os.cpu_count()} CPUs"),
-        ("SIGTERM → exit", f"code {r.exit_code}, {r.stop_took:.2f} s ({'ok' if r.clean_stop else 'NOT ok'})"),
+        ("restarts during the load", "; ".join(
+            f"t = {x.at:.0f} s: exit code {x.exit_code} {x.stop_took:.2f} s after SIGTERM, ready {x.ready_after:.1f} s "
+            "after the spawn" for x in r.restarts) or "none"),
+        ("SIGTERM → exit, at the end", f"code {r.exit_code}, {r.stop_took:.2f} s "
+                                       f"({'ok' if r.clean_stop else 'NOT ok'}: every stop must exit 0 within "
+                                       f"{SHUTDOWN_LIMIT:g} s)"),
     ):
         print(f"| {name} | {value} |")
 
@@ -870,6 +947,8 @@ def report(args: argparse.Namespace, r: Result) -> None:
     step = 6 if args.minutes >= 3 else 1
     shown = r.samples[::step] + ([r.samples[-1]] if (len(r.samples) - 1) % step else [])
     print()
+    if r.restarts:
+        print("(the bot restarted: memory, threads, fds and CPU below belong to different processes)")
     print("| t (s) | RSS (MiB) | threads | fds | proactive/s | replies/s | bot CPU | latency p50 / max (ms) |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     previous = None
@@ -879,7 +958,7 @@ def report(args: argparse.Namespace, r: Result) -> None:
             span = s.at - previous.at
             window = [latency for at, latency in timed if previous.at <= at < s.at]
             cells = [f"{(s.proactive - previous.proactive) / span:.1f}", f"{(s.replies - previous.replies) / span:.1f}",
-                     f"{(s.cpu - previous.cpu) / span * 100:.0f}%",
+                     f"{(s.cpu - previous.cpu) / span * 100:.0f}%" if s.cpu >= previous.cpu else "-",
                      f"{ms(window, 50)} / {max(window) * 1000:,.0f}" if window else "-"]
         print(f"| {s.at:.0f} | {s.rss:.1f} | {s.threads} | {s.fds} | " + " | ".join(cells) + " |")
         previous = s
@@ -923,6 +1002,9 @@ def main() -> None:
                         help="longest wait after the load for every expected message")
     parser.add_argument("--settle-seconds", type=float, default=5.0, help="wait after the last expected arrival")
     parser.add_argument("--max-in-flight", type=int, default=64, help="most requests to the bot at once")
+    parser.add_argument("--restarts", type=int, default=0,
+                        help="stop the bot with SIGTERM and start it again this many times, evenly spread over "
+                             "the load (memory figures then span processes)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", help="where the database, the bot's log and the arrivals go (default: a temp dir)")
     args = parser.parse_args()
