@@ -103,8 +103,10 @@ def make_app() -> web.Application:
     return app
 
 
-async def serve(port: int, max_seconds: float) -> None:
-    runner = web.AppRunner(make_app(), access_log=None)
+async def serve_app(app: web.Application, port: int, max_seconds: float) -> None:
+    """Serve ``app`` on 127.0.0.1 (printing the address) until a signal, the deadline, or the
+    parent process is gone."""
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port, backlog=1024)
     await site.start()
@@ -125,6 +127,10 @@ async def serve(port: int, max_seconds: float) -> None:
                 pass
     finally:
         await runner.cleanup()
+
+
+async def serve(port: int, max_seconds: float) -> None:
+    await serve_app(make_app(), port, max_seconds)
 
 
 def main() -> None:

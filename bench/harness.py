@@ -87,23 +87,30 @@ def free_port() -> int:
 class ChannelProcess:
     """The fake channel server, started in its own process for the duration of an ``async with``."""
 
-    def __init__(self, max_seconds: float = 1800.0) -> None:
-        self._max_seconds = max_seconds
+    def __init__(
+        self,
+        max_seconds: float = 1800.0,
+        *,
+        script: str = "fake_channel_server.py",
+        extra_args: tuple[str, ...] = (),
+        http_timeout: aiohttp.ClientTimeout | None = None,
+    ) -> None:
+        self._args = (str(Path(__file__).with_name(script)), "--port", "0",
+                      "--max-seconds", str(max_seconds), *extra_args)
+        self._http_timeout = http_timeout
         self.url = ""
         self._proc: asyncio.subprocess.Process | None = None
         self._http: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> ChannelProcess:
         self._proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(Path(__file__).with_name("fake_channel_server.py")),
-            "--port", "0", "--max-seconds", str(self._max_seconds),
-            stdout=asyncio.subprocess.PIPE,
+            sys.executable, *self._args, stdout=asyncio.subprocess.PIPE,
         )
         line = await asyncio.wait_for(self._proc.stdout.readline(), timeout=30)
         if not line.startswith(b"listening on "):
             raise RuntimeError(f"the fake channel did not start: {line!r}")
         self.url = line.decode().split()[-1]
-        self._http = aiohttp.ClientSession()
+        self._http = aiohttp.ClientSession(**({"timeout": self._http_timeout} if self._http_timeout else {}))
         return self
 
     async def __aexit__(self, *exc) -> None:

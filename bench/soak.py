@@ -71,7 +71,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import NOTIFY_KEY, BotProcess, database, machine_note, percentile  # noqa: E402
+from harness import NOTIFY_KEY, BotProcess, ChannelProcess, database, machine_note, percentile  # noqa: E402
 
 from tests.support.emulator import EmulatorUser  # noqa: E402
 
@@ -94,38 +94,16 @@ CATEGORY = {"R": "reminder", "N": "notify one", "L": "notify list", "B": "broadc
 # --- the fake channel as a process ---------------------------------------------------------
 
 
-class Channel:
+class Channel(ChannelProcess):
     """``bench/soak_channel.py`` in a process of its own, for the duration of an ``async with``."""
 
     def __init__(self, fault_rate: float, seed: int, max_seconds: float) -> None:
-        self._args = ["--port", "0", "--fault-rate", str(fault_rate), "--seed", str(seed),
-                      "--max-seconds", str(max_seconds)]
-        self.url = ""
-        self._proc: asyncio.subprocess.Process | None = None
-        self._http: aiohttp.ClientSession | None = None
-
-    async def __aenter__(self) -> Channel:
-        self._proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(Path(__file__).with_name("soak_channel.py")), *self._args,
-            stdout=asyncio.subprocess.PIPE,
+        super().__init__(
+            max_seconds,
+            script="soak_channel.py",
+            extra_args=("--fault-rate", str(fault_rate), "--seed", str(seed)),
+            http_timeout=aiohttp.ClientTimeout(total=60),
         )
-        line = await asyncio.wait_for(self._proc.stdout.readline(), timeout=30)
-        if not line.startswith(b"listening on "):
-            raise RuntimeError(f"the fake channel did not start: {line!r}")
-        self.url = line.decode().split()[-1]
-        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._http is not None:
-            await self._http.close()
-        if self._proc is not None and self._proc.returncode is None:
-            self._proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self._proc.wait(), timeout=10)
-            except asyncio.TimeoutError:
-                self._proc.kill()
-                await self._proc.wait()
 
     async def stats(self) -> dict[str, Any]:
         async with self._http.get(self.url + "/stats") as response:

@@ -35,11 +35,14 @@ import asyncio
 import json
 import os
 import random
-import signal
+import sys
 import time
 from collections import Counter
 
 from aiohttp import web
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fake_channel_server import serve_app  # noqa: E402
 
 # Long enough for every text the soak sends and for the bot's confirmations of them.
 TEXT_KEPT = 400
@@ -125,26 +128,7 @@ def make_app(fault_rate: float, seed: int) -> web.Application:
 
 
 async def serve(port: int, fault_rate: float, seed: int, max_seconds: float) -> None:
-    runner = web.AppRunner(make_app(fault_rate, seed), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port, backlog=1024)
-    await site.start()
-    print(f"listening on http://127.0.0.1:{runner.addresses[0][1]}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    parent = os.getppid()
-    deadline = loop.time() + max_seconds
-    try:
-        # Bounded: ends at the deadline, on a signal, or when the soak that started us is gone.
-        while not stop.is_set() and loop.time() < deadline and os.getppid() == parent:
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=0.5)
-            except asyncio.TimeoutError:
-                pass
-    finally:
-        await runner.cleanup()
+    await serve_app(make_app(fault_rate, seed), port, max_seconds)
 
 
 def main() -> None:
