@@ -30,13 +30,13 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import Activity
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from dialogs.bot import NudgeBot
 from dialogs.proactive import ProactiveRoute
 from models.bot_storage import SqlStorage
 from models.db import (
+    DATABASE_ERRORS,
     database_url_from_env,
     make_sessionmaker,
     open_engine,
@@ -50,12 +50,7 @@ from models.notifications import (
     Notifications,
     is_notification_id,
 )
-from models.notify_request import (
-    NotifyError,
-    idempotency_key_problem,
-    parse_notify_request,
-    replay_identity,
-)
+from models.notify_request import NotifyError, idempotency_key_problem
 from models.reminders import Reminders
 from scheduler.alerts import AlertEngine, IngestFailed
 from scheduler.delivery import Deliverer
@@ -565,8 +560,6 @@ def _notify_denied(request: web.Request) -> web.Response | None:
     return None
 
 
-# What a database that is down or overloaded raises through SQLAlchemy and its drivers.
-DATABASE_ERRORS = (SQLAlchemyError, OSError, asyncio.TimeoutError)
 
 
 async def notify(request: web.Request) -> web.Response:
@@ -585,16 +578,9 @@ async def notify(request: web.Request) -> web.Response:
         return problem
     notifications = request.app[NOTIFICATIONS]
     try:
-        identity = replay_identity(payload, key)
-        accepted = await notifications.replay(*identity) if identity else None
-        if accepted is None:
-            parsed = parse_notify_request(
-                payload,
-                now=notifications.now(),
-                max_targets=settings.notify_max_targets,
-                idempotency_key=key,
-            )
-            accepted = await notifications.submit(parsed, source="api", sender="api")
+        accepted = await notifications.accept(
+            payload, idempotency_key=key, max_targets=settings.notify_max_targets, source="api", sender="api"
+        )
     except NotifyError as exc:
         return web.json_response(exc.body(), status=HTTPStatus.BAD_REQUEST)
     except IdempotencyConflict:

@@ -21,10 +21,10 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes
-from sqlalchemy.exc import SQLAlchemyError
 
+from models.db import DATABASE_ERRORS
 from models.notifications import IdempotencyConflict, Notifications
-from models.notify_request import TARGET_FIELDS, NotifyError, parse_notify_request, replay_identity
+from models.notify_request import TARGET_FIELDS, NotifyError
 
 logger = logging.getLogger(__name__)
 
@@ -96,13 +96,10 @@ class ProactiveRoute:
     async def _submit(self, activity: Activity, body: Any) -> dict[str, Any]:
         notifications = self.notifications
         try:
-            identity = replay_identity(body, None)
-            accepted = await notifications.replay(*identity) if identity else None
-            if accepted is None:
-                request = parse_notify_request(body, now=notifications.now(), max_targets=self.max_targets)
-                accepted = await notifications.submit(
-                    request, source="directline", sender=sender_of(activity)
-                )
+            accepted = await notifications.accept(
+                body, idempotency_key=None, max_targets=self.max_targets,
+                source="directline", sender=sender_of(activity),
+            )
         except NotifyError as exc:
             return exc.body()
         except IdempotencyConflict:
@@ -110,7 +107,7 @@ class ProactiveRoute:
                 "error": "idempotencyKey: was used in the last 24 hours for a different request",
                 "field": "idempotencyKey",
             }
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        except DATABASE_ERRORS as exc:
             logger.error("could not store a notification: %r", exc)
             return {"error": "the notification could not be stored; nothing was sent, try again"}
         logger.info(

@@ -11,9 +11,13 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 logger = logging.getLogger(__name__)
+
+# What a database that is down or overloaded raises through SQLAlchemy and its drivers.
+DATABASE_ERRORS = (SQLAlchemyError, OSError, asyncio.TimeoutError)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/nudge.db"

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from models.notify_request import NotifyRequest, Targets
+from models.notify_request import NotifyRequest, Targets, parse_notify_request, replay_identity
 from models.store import dialect_insert, is_postgres, lock_for_write
 from models.tables import Conversation, Notification, Occurrence, User
 
@@ -215,6 +215,25 @@ class Notifications:
 
     def now(self) -> datetime:
         return self._clock()
+
+    async def accept(
+        self, body: Any, *, idempotency_key: str | None, max_targets: int, source: str, sender: str
+    ) -> Accepted:
+        """Both routes' entry: replay a known idempotency key (before validation, so a retry
+        whose ``at`` has passed still gets its first answer), else validate and submit.
+
+        Raises:
+            NotifyError: the body is not a valid request.
+            IdempotencyConflict: the key was used for a different request.
+        """
+        identity = replay_identity(body, idempotency_key)
+        accepted = await self.replay(*identity) if identity else None
+        if accepted is not None:
+            return accepted
+        request = parse_notify_request(
+            body, now=self._clock(), max_targets=max_targets, idempotency_key=idempotency_key
+        )
+        return await self.submit(request, source=source, sender=sender)
 
     async def replay(self, key: str, request_hash: str) -> Accepted | None:
         """The first answer for ``key`` if it was used in the last 24 h for this request.
