@@ -14,6 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from models import jsoncodec
+
 logger = logging.getLogger(__name__)
 
 # What a database that is down or overloaded raises through SQLAlchemy and its drivers.
@@ -21,6 +23,8 @@ DATABASE_ERRORS = (SQLAlchemyError, OSError, asyncio.TimeoutError)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/nudge.db"
+# JSON columns (references, activities) are read on every send: orjson, exact where it matters.
+JSON_CODEC = {"json_serializer": jsoncodec.dumps, "json_deserializer": jsoncodec.loads}
 
 
 def database_url_from_env() -> str:
@@ -49,11 +53,17 @@ def open_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         # hide_parameters: an error's log line must not carry users' text or references.
-        engine = create_async_engine(url, echo=echo, hide_parameters=True)
+        engine = create_async_engine(url, echo=echo, hide_parameters=True, **JSON_CODEC)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
-        url, echo=echo, hide_parameters=True, pool_size=10, max_overflow=10, pool_pre_ping=True
+        url,
+        echo=echo,
+        hide_parameters=True,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        **JSON_CODEC,
     )
 
 
