@@ -29,6 +29,7 @@ from yarl import URL
 from botbuilder.schema import Activity
 from botframework.connector.auth import AppCredentials, BotFrameworkAuthentication, ClaimsIdentity
 
+from models import jsoncodec
 from scheduler.delivery import DeliveryResult
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ USER_AGENT = "Microsoft-BotFramework/3.1 (BotBuilder Python/4.17.1; Nudge lean s
 # A token is asked of the SDK's credentials (which cache it themselves, with msal) at most
 # this often; a 401 from a channel drops it at once.
 TOKEN_REUSE_SECONDS = 300.0
+CONNECT_TIMEOUT_SECONDS = 10.0
 
 
 def retry_after_seconds(raw: str | None, now: datetime | None = None) -> float | None:
@@ -117,7 +119,11 @@ class ConnectorSender:
         """Open the connection pool (inside the running loop)."""
         connector = aiohttp.TCPConnector(limit=self._connections, limit_per_host=self._connections)
         self._session = aiohttp.ClientSession(
-            connector=connector, headers={"User-Agent": USER_AGENT}, raise_for_status=False
+            connector=connector,
+            headers={"User-Agent": USER_AGENT},
+            raise_for_status=False,
+            # The outbox bounds every send with its own timeout: no second timer per request.
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=CONNECT_TIMEOUT_SECONDS),
         )
 
     async def close(self) -> None:
@@ -153,7 +159,7 @@ class ConnectorSender:
             url, body = outgoing_activity(reference, payload)
         except Exception as exc:  # a stored reference that can't address anything
             return DeliveryResult(ok=False, status=400, error=f"bad conversation reference: {exc!r}"[:500])
-        headers = {}
+        headers = {"Content-Type": "application/json; charset=utf-8"}
         try:
             authorization = await self._authorization(url)
         except Exception as exc:  # the token service failed: like a 401, worth a retry
@@ -163,7 +169,9 @@ class ConnectorSender:
             headers["Authorization"] = authorization
         try:
             # encoded=True: the id is sent percent-encoded as the SDK sends it, not re-normalised.
-            async with self._session.post(URL(url, encoded=True), json=body, headers=headers) as response:
+            async with self._session.post(
+                URL(url, encoded=True), data=jsoncodec.dumps_bytes(body), headers=headers
+            ) as response:
                 if 200 <= response.status < 300:
                     await response.read()
                     return DeliveryResult(ok=True)
