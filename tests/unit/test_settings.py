@@ -37,3 +37,21 @@ def test_notify_keys_are_a_list_of_long_keys(monkeypatch):
     monkeypatch.setenv("NOTIFY_API_KEYS", "short")
     with pytest.raises(SystemExit, match="16 characters"):
         settings_from_env()
+
+
+def test_the_event_loop_is_uvloop_unless_asked_otherwise():
+    import asyncio
+
+    import uvloop
+
+    from app import use_event_loop
+
+    try:
+        use_event_loop("uvloop")
+        assert isinstance(asyncio.get_event_loop_policy(), uvloop.EventLoopPolicy)
+        with pytest.raises(SystemExit, match="EVENT_LOOP must be uvloop or asyncio"):
+            use_event_loop("trio")
+    finally:
+        asyncio.set_event_loop_policy(None)
+    use_event_loop("asyncio")
+    assert not isinstance(asyncio.get_event_loop_policy(), uvloop.EventLoopPolicy)
