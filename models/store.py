@@ -27,6 +27,10 @@ from models.tables import (
 )
 
 LIVE_STATES = ("active", "paused")
+# The delivery hot path uses the tables directly (Core), without the ORM's per-row work.
+_OCCURRENCES = Occurrence.__table__
+_CONVERSATIONS = Conversation.__table__
+_NOTIFICATIONS = Notification.__table__
 
 
 def clean_text(value: str | None, limit: int) -> str | None:
@@ -413,36 +417,36 @@ async def lock_occurrences_to_send(
     if limit <= 0:
         return []
     await lock_for_write(session)
+    # Table columns, not ORM attributes: a Core statement skips the ORM's per-row work.
+    occ, conv = _OCCURRENCES.c, _CONVERSATIONS.c
     columns = (
-        Occurrence.id, Occurrence.kind, Occurrence.status, Occurrence.attempts, Occurrence.http_status,
-        Occurrence.due_at, Occurrence.conversation_pk, Occurrence.notification_id, Occurrence.payload,
-        Conversation.reference, Conversation.active,
+        occ.id, occ.kind, occ.status, occ.attempts, occ.http_status, occ.due_at, occ.conversation_pk,
+        occ.notification_id, occ.payload, conv.reference, conv.active,
     )
     rows: list = []
     for condition, order in (
-        ((Occurrence.status == "sending", Occurrence.claimed_at < abandoned_before), Occurrence.claimed_at),
-        ((Occurrence.status == "pending", Occurrence.next_attempt_at <= now), Occurrence.next_attempt_at),
+        ((occ.status == "sending", occ.claimed_at < abandoned_before), occ.claimed_at),
+        ((occ.status == "pending", occ.next_attempt_at <= now), occ.next_attempt_at),
     ):
         stmt = (
             select(*columns)
-            .join(Conversation, Conversation.id == Occurrence.conversation_pk)
+            .join(_CONVERSATIONS, conv.id == occ.conversation_pk)
             .where(*condition)
-            .order_by(order, Occurrence.id)
+            .order_by(order, occ.id)
             .limit(limit - len(rows))
         )
         if exclude:
-            stmt = stmt.where(Occurrence.id.not_in(exclude))
+            stmt = stmt.where(occ.id.not_in(exclude))
         if is_postgres(session):
-            stmt = stmt.with_for_update(skip_locked=True, of=Occurrence.__table__)
+            stmt = stmt.with_for_update(skip_locked=True, of=_OCCURRENCES)
         rows += (await session.execute(stmt)).all()
         if len(rows) >= limit:
             break
     shared_ids = {row.notification_id for row in rows if row.payload is None and row.notification_id}
     shared: dict[str, dict[str, Any]] = {}
     if shared_ids:
-        found = await session.execute(
-            select(Notification.id, Notification.activity).where(Notification.id.in_(shared_ids))
-        )
+        notes = _NOTIFICATIONS.c
+        found = await session.execute(select(notes.id, notes.activity).where(notes.id.in_(shared_ids)))
         shared = dict(list(found.tuples()))
     return [
         Claimable(
@@ -464,27 +468,28 @@ async def mark_claimed(
     failed: list[int],
 ) -> None:
     """Apply a claim's decisions, a statement per kind rather than per row."""
+    occ = _OCCURRENCES.c
     if abandoned:  # it may have gone out: counted, so a send that kills the process stops
         await session.execute(
-            update(Occurrence).where(Occurrence.id.in_(abandoned)).values(attempts=Occurrence.attempts + 1)
+            update(_OCCURRENCES).where(occ.id.in_(abandoned)).values(attempts=occ.attempts + 1)
         )
     if sending:
         await session.execute(
-            update(Occurrence)
-            .where(Occurrence.id.in_(sending))
+            update(_OCCURRENCES)
+            .where(occ.id.in_(sending))
             .values(status="sending", claimed_at=now, next_attempt_at=None)
         )
     if skipped:
         await session.execute(
-            update(Occurrence)
-            .where(Occurrence.id.in_(skipped))
+            update(_OCCURRENCES)
+            .where(occ.id.in_(skipped))
             .values(status="skipped", next_attempt_at=None, last_error="conversation is inactive")
         )
     if failed:
         await session.execute(
-            update(Occurrence)
-            .where(Occurrence.id.in_(failed))
-            .values(status="failed", next_attempt_at=None, last_error=func.coalesce(Occurrence.last_error, "gave up"))
+            update(_OCCURRENCES)
+            .where(occ.id.in_(failed))
+            .values(status="failed", next_attempt_at=None, last_error=func.coalesce(occ.last_error, "gave up"))
         )
 
 
@@ -501,7 +506,6 @@ class Outcome:
     error: str | None
 
 
-_OCCURRENCES = Occurrence.__table__
 _RECORD = (
     update(_OCCURRENCES)
     .where(_OCCURRENCES.c.id == bindparam("b_id"), _OCCURRENCES.c.status == "sending")
