@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -43,6 +44,8 @@ Clock = Callable[[], datetime]
 
 # How soon to look again when something is due but could not be taken (locked elsewhere).
 BUSY_RETRY = timedelta(seconds=1)
+# While the outbox streams sends, how often the claim loop looks for due reminders and pages.
+SCAN_INTERVAL = 0.05
 
 
 def system_clock() -> datetime:
@@ -257,6 +260,8 @@ class ReminderScheduler:
         self._track()
         self._pass_running = True
         stuck_at: datetime | None = None
+        scanned_at = 0.0  # monotonic time of the last look for due reminders and pages
+        more_reminders = expanded = False
         try:
             while not self._stopping:
                 self._repass = False
@@ -264,16 +269,29 @@ class ReminderScheduler:
                 if self._stopping:
                     break  # SIGTERM came while waiting: claim nothing more
                 now = self._clock()
-                # Claim no more than can start soon, so nothing waits long enough in this
-                # process for another instance's lease take-over to send it too.
-                limit = min(self._batch_size, self.outbox.free_slots())
-                claimed = await self._claim_reminders(now, limit)
-                self.outbox.dispatch(claimed)  # before anything else can fail
-                expanded = await self._expand_notification(now)
-                resends = await self.outbox.claim_resends(now, max(0, limit - len(claimed)))
+                # While sends stream out, this loop comes round every few milliseconds. Due
+                # reminders and notification pages are looked for (a transaction each) at
+                # most every SCAN_INTERVAL then, unless the last look found more than it took.
+                scan = more_reminders or expanded or time.monotonic() - scanned_at >= SCAN_INTERVAL
+                claimed: list[Send] = []
+                more_reminders = expanded = False
+                if scan:
+                    scanned_at = time.monotonic()
+                    # Claim no more than can start soon, so nothing waits long enough in this
+                    # process for another instance's lease take-over to send it too.
+                    limit = min(self._batch_size, self.outbox.free_slots())
+                    claimed = await self._claim_reminders(now, limit)
+                    self.outbox.dispatch(claimed)  # before anything else can fail
+                    more_reminders = limit > 0 and len(claimed) >= limit
+                    expanded = await self._expand_notification(now)
+                limit = min(self._batch_size, self.outbox.free_slots())  # slots freed meanwhile
+                resends = await self.outbox.claim_resends(now, limit)
                 self.outbox.dispatch(resends)
                 claimed += resends
-                if len(claimed) >= limit or expanded:
+                if more_reminders or expanded or len(resends) >= limit:
+                    continue
+                if not scan:
+                    scanned_at = 0.0  # the stream ran dry: look at everything before sleeping
                     continue
                 async with self._sessionmaker() as session:
                     earliest = await earliest_due_time(session)

@@ -13,7 +13,13 @@ from models.tables import Occurrence, Reminder
 from scheduler.delivery import DeliveryResult
 from scheduler.engine import ReminderScheduler
 from scheduler.outbox import RetryPolicy
-from tests.support.factories import GatedDeliverer, ScriptedDeliverer, make_conversation, make_reminder
+from tests.support.factories import (
+    GatedDeliverer,
+    RecordingDeliverer,
+    ScriptedDeliverer,
+    make_conversation,
+    make_reminder,
+)
 from tests.support.waiting import eventually
 
 OK = DeliveryResult(ok=True)
@@ -281,3 +287,71 @@ def test_retry_after_is_a_floor_with_jitter_after_it():
     assert all(42 <= d <= 47 for d in delays)
     assert len({round(d, 3) for d in delays}) > 40  # not one synchronised wave
     assert policy.delay(policy.max_attempts, throttled, rng) is None
+
+
+async def test_claim_slots_free_when_the_channel_answers_and_unrecorded_outcomes_are_bounded(
+    sessionmaker, monkeypatch
+):
+    # Two send slots: four claims at most unanswered, and eight at most unanswered or
+    # answered but not yet committed.
+    for n in range(12):
+        await add_due(sessionmaker, conversation_id=f"c{n}", number=1)
+    import scheduler.outbox as outbox_module
+
+    real = outbox_module.record_outcomes
+    commit = asyncio.Event()
+
+    async def held(session, **kwargs):
+        await commit.wait()  # the database is slow to commit outcomes
+        await real(session, **kwargs)
+
+    monkeypatch.setattr(outbox_module, "record_outcomes", held)
+    deliverer = RecordingDeliverer()
+    scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer, concurrency=2)
+    passing = asyncio.create_task(scheduler.run_due())
+    # More than the four claim slots went out with nothing committed: answered sends free them.
+    async def eight_sent():
+        return len(deliverer.sent) == 8
+
+    await eventually(eight_sent, timeout=10)
+    await asyncio.sleep(0.3)
+    assert len(deliverer.sent) == 8, "claimed more while eight answers were still uncommitted"
+    assert [o.status for o in await rows(sessionmaker)] == ["sending"] * 8  # none committed yet
+    commit.set()
+    await asyncio.wait_for(passing, 10)
+    await scheduler.outbox.idle(10)
+    assert [o.status for o in await rows(sessionmaker)] == ["sent"] * 12
+    assert sorted(ref["conversation"]["id"] for ref, _ in deliverer.sent) == sorted(f"c{n}" for n in range(12))
+
+
+async def test_a_reminder_due_while_a_long_stream_goes_out_is_not_held_back(sessionmaker):
+    # 200 pending sends stream out slowly (one slot, 5 ms each: a second in all); a reminder
+    # that comes due during the stream is looked for within the scan interval, not after it.
+    async with sessionmaker.begin() as session:
+        for n in range(200):
+            user_pk, conversation_pk = await make_conversation(session, user_id=f"s{n}", conversation_id=f"s{n}")
+            session.add(Occurrence(kind="notification", conversation_pk=conversation_pk, status="pending",
+                                   due_at=datetime.now(UTC), next_attempt_at=datetime.now(UTC),
+                                   payload={"type": "message", "text": f"stream {n}"}))
+    due = datetime.now(UTC) + timedelta(seconds=0.3)
+    await add_due(sessionmaker, conversation_id="r1", at=due)
+
+    class Slow(RecordingDeliverer):
+        async def send(self, reference, activity):
+            await asyncio.sleep(0.005)
+            return await super().send(reference, activity)
+
+    deliverer = Slow()
+    scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer, concurrency=1, per_channel=1)
+    await scheduler.start()
+    try:
+        async def reminder_sent():
+            return any(ref["conversation"]["id"] == "r1" for ref, _ in deliverer.sent)
+
+        await eventually(reminder_sent, timeout=10, interval=0.01)
+        arrived = datetime.now(UTC)
+        position = [ref["conversation"]["id"] for ref, _ in deliverer.sent].index("r1")
+    finally:
+        await scheduler.shutdown(timeout=5)
+    assert position < 150, f"the reminder went out as send {position} of 201, behind the stream"
+    assert (arrived - due).total_seconds() < 0.5
