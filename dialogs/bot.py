@@ -26,6 +26,7 @@ from dialogs.create_alert import CreateAlertDialog
 from dialogs.create_reminder import CreateReminderDialog, valid_zone
 from dialogs.proactive import ProactiveRoute
 from dialogs.timeparse import parse_reminder
+from dialogs.turn_log import note_action
 from models.alerts import Alerts
 from models.reminders import ReminderError, Reminders
 from models.schedule import format_local
@@ -171,6 +172,7 @@ class NudgeBot(ActivityHandler):
     ) -> None:
         for member in members_added:
             if member.id != turn_context.activity.recipient.id:
+                note_action(turn_context, "welcome")
                 await turn_context.send_activity(WELCOME)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -179,6 +181,7 @@ class NudgeBot(ActivityHandler):
         if isinstance(activity.value, dict) and activity.value.get("nudge"):
             if self._alerts is not None and is_alert_card(activity.value):
                 command = alert_command_from_card(activity.value)
+                note_action(turn_context, f"alert.button.{command.name}" if command else "alert.button.unknown")
                 reply = (
                     "That button doesn't name an alert I know."
                     if command is None
@@ -189,9 +192,11 @@ class NudgeBot(ActivityHandler):
                 await self._card_action(turn_context, activity.value)
             return
         if not text:
+            note_action(turn_context, "empty")
             await turn_context.send_activity('I got an empty message. Say "help" to see what I can do.')
             return
         if len(text) > MAX_MESSAGE_LENGTH:
+            note_action(turn_context, "too_long")
             await turn_context.send_activity(
                 f"That message is {len(text)} characters long; I read at most {MAX_MESSAGE_LENGTH}. "
                 "Nothing was changed."
@@ -203,28 +208,34 @@ class NudgeBot(ActivityHandler):
             # than being read as the answer to that question.
             await dialog_context.cancel_all_dialogs()
         if dialog_context.active_dialog is not None:
+            note_action(turn_context, f"dialog.{dialog_context.active_dialog.id}")
             result = await dialog_context.continue_dialog()
             if result.status != DialogTurnStatus.Empty:
                 return
         alert_command = parse_alert_command(text) if self._alerts is not None else None
         if alert_command is not None:
+            note_action(turn_context, f"alert.{alert_command.name}")
             reply = await self._run_alert_command(turn_context, alert_command)
             await turn_context.send_activity(MessageFactory.text(reply))
             return
         command = parse_command(text)
         if command is not None:
+            note_action(turn_context, f"reminder.{command.name}")
             await self._run_command(turn_context, command)
             return
         user = get_turn_user(turn_context)
         # Before reminders: "BTC moves 3% in 15 minutes" also reads as a time.
         if self._alerts is not None and looks_like_alert(text):
+            note_action(turn_context, "alert.create")
             await dialog_context.begin_dialog(CreateAlertDialog.__name__, text)
             return
         if REMINDER_START.match(text) or (
             user.timezone
             and parse_reminder(text, now=self._reminders.now(), tz=user.timezone).schedule is not None
         ):
+            note_action(turn_context, "reminder.create")
             if await self._reminders.at_limit(user_pk=user.user_pk):
+                note_action(turn_context, "reminder.limit")
                 await turn_context.send_activity(
                     f"You already have {self._reminders.max_live} active reminders, which is the limit. "
                     'Cancel some first ("my reminders" lists them).'
@@ -232,6 +243,7 @@ class NudgeBot(ActivityHandler):
                 return
             await dialog_context.begin_dialog(CreateReminderDialog.__name__, text)
             return
+        note_action(turn_context, "not_understood")
         await turn_context.send_activity(
             'Sorry, I didn\'t understand that. Try "remind me to stretch in 10 minutes", '
             'or say "help".'
@@ -244,6 +256,7 @@ class NudgeBot(ActivityHandler):
 
     async def _card_action(self, turn_context: TurnContext, value: dict) -> None:
         action = value.get("nudge")
+        note_action(turn_context, f"reminder.button.{action if action in ('snooze', 'done') else 'unknown'}")
         number = value.get("number")
         if not isinstance(number, int) or isinstance(number, bool) or not 0 < number < 10**9:
             await turn_context.send_activity("That button doesn't name a reminder I know.")

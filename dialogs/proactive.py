@@ -22,6 +22,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
+from dialogs.turn_log import note_action
 from models.db import DATABASE_ERRORS
 from models.notifications import IdempotencyConflict, Notifications
 from models.notify_request import TARGET_FIELDS, NotifyError
@@ -77,17 +78,20 @@ class ProactiveRoute:
             if not trusted:
                 return False
             # A trusted system's conversation is not a user's: don't store it, don't chat.
+            note_action(turn_context, "notify.hint")
             if activity.type == ActivityTypes.message:
                 await turn_context.send_activity(
                     f'This conversation is for notify requests: send an event named "{EVENT_NAME}".'
                 )
             return True
         if not trusted:
+            note_action(turn_context, "notify.refused")
             logger.warning(
                 "ignored a proactive request from %s: not in PROACTIVE_TRUSTED_SENDERS",
                 sender_of(activity)[:100],
             )
             return True
+        note_action(turn_context, "notify")
         await turn_context.send_activity(
             Activity(type=ActivityTypes.event, name=RESULT_EVENT_NAME, value=await self._submit(activity, body))
         )

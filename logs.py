@@ -1,0 +1,104 @@
+"""Log output: one line per record, as text for people or as JSON for a log pipeline.
+
+Turns and deliveries log one line each with fields (``event``, ``conversation``, ``outcome``,
+``ms``...) passed as ``extra={"fields": {...}}``. The text format appends them as
+``key=value`` pairs; the JSON format makes them keys of the line's object. Message text,
+card contents and full conversation references are never among them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web import BaseRequest, StreamResponse
+
+FORMATS = ("text", "json")
+
+
+def _timestamp(record: logging.LogRecord) -> str:
+    moment = datetime.fromtimestamp(record.created, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _plain(value: Any) -> str:
+    text = str(value)
+    if not text or any(c.isspace() or c in '"=' for c in text):
+        return json.dumps(text, ensure_ascii=False)
+    return text
+
+
+class TextFormatter(logging.Formatter):
+    """``2026-11-24T19:00:00.123Z INFO nudge.turn: turn conversation=... outcome=ok ms=12``"""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = f"{_timestamp(record)} {record.levelname} {record.name}: {record.getMessage()}"
+        fields = getattr(record, "fields", None)
+        if fields:
+            line += " " + " ".join(f"{key}={_plain(value)}" for key, value in fields.items() if value is not None)
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ``ts``, ``level``, ``logger``, ``msg``, then the fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": _timestamp(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None)
+        if fields:
+            entry.update((key, value) for key, value in fields.items() if value is not None)
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str, fmt: str = "text") -> None:
+    """Send every log record to stderr at ``level`` (a name such as ``INFO``) in ``fmt``.
+
+    Raises:
+        SystemExit: an unknown level or format (a start-up mistake, said plainly).
+    """
+    name = level.upper()
+    if not isinstance(logging.getLevelName(name), int):
+        raise SystemExit(f"--log-level must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, not {level!r}")
+    if fmt not in FORMATS:
+        raise SystemExit(f"--log-format must be text or json, not {fmt!r}")
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(name)
+
+
+class AccessLogger(AbstractAccessLogger):
+    """aiohttp's access log as structured lines, leaving out what is logged better elsewhere
+    (``/api/messages``: its turn line) or would drown the rest (health and metrics probes)."""
+
+    QUIET = ("/api/messages", "/healthz", "/metrics")
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        if request.path in self.QUIET and response.status < 500:
+            return
+        self.logger.info(
+            "%s %s %s", request.method, request.path, response.status,
+            extra={"fields": {
+                "event": "http",
+                "method": request.method,
+                "path": request.path,
+                "status": response.status,
+                "ms": round(time * 1000, 1),
+                "remote": request.remote,
+            }},
+        )
