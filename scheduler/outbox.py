@@ -488,12 +488,13 @@ class Outbox:
                         result = await self._send_cancellable(send)
                     else:
                         result, held = await self._send_in_thread(send, channel)
-                    self.metrics.duration.labels(send.kind).observe(time.monotonic() - started)
+                    seconds = time.monotonic() - started
+                    self.metrics.duration.labels(send.kind).observe(seconds)
             finally:
                 if held:
                     channel.release()
                 self._answered(oid)
-            await self._record(send, result)
+            await self._record(send, result, seconds)
         finally:
             self._answered(oid)
             self.in_flight.discard(oid)
@@ -543,40 +544,53 @@ class Outbox:
         logger.debug("%s deferred %.1f s by its conversation's rate limit", send.label, wait)
         self.on_retry(until)
 
-    async def _record(self, send: Send, result: DeliveryResult) -> None:
+    async def _record(self, send: Send, result: DeliveryResult, seconds: float) -> None:
         now = self._clock()
         attempts = send.attempts + 1
         next_attempt_at = None
+        late = None
+        if send.due_at is not None:
+            late = max(0.0, (now - send.due_at).total_seconds())
+        unreachable = (
+            not result.ok and result.status in UNREACHABLE_STATUSES and send.conversation_pk is not None
+        )
+        # One line per delivery attempt, with the conversation and the outcome.
+        fields = {
+            "event": "delivery",
+            "kind": send.kind,
+            "occurrence": send.occurrence_id,
+            "conversation": (send.reference.get("conversation") or {}).get("id"),
+            "attempt": attempts,
+            "status": result.status,
+            "ms": round(seconds * 1000, 1),
+            "late_ms": round(late * 1000) if late is not None else None,
+        }
         if result.ok:
             status = "sent"
-            logger.info("%s delivered", send.label)
-            if send.due_at is not None:
-                self.metrics.lateness.labels(send.kind).observe(max(0.0, (now - send.due_at).total_seconds()))
+            logger.info("%s delivered", send.label, extra={"fields": {**fields, "outcome": "sent"}})
+            if late is not None:
+                self.metrics.lateness.labels(send.kind).observe(late)
         else:
+            fields["error"] = (result.error or "")[:300] or None
             delay = self._retry.delay(attempts, result, self._rng)
             if delay is None:
                 status = "failed"
+                fields["outcome"] = "unreachable" if unreachable else "failed"
                 logger.warning(
-                    "%s NOT delivered, giving up after %d attempts: status=%s error=%s",
-                    send.label, attempts, result.status, result.error,
+                    "%s NOT delivered, giving up after %d attempts", send.label, attempts, extra={"fields": fields}
                 )
             else:
                 status = "pending"
                 next_attempt_at = now + timedelta(seconds=delay)
+                fields.update(outcome="retry", retry_in_s=round(delay, 1))
                 if result.status == 401:
                     logger.error(
                         "%s: the channel refused the bot's credentials (401); check "
-                        "MicrosoftAppId/MicrosoftAppPassword. Kept, retry in %.0f s",
-                        send.label, delay,
+                        "MicrosoftAppId/MicrosoftAppPassword. Kept for a retry",
+                        send.label, extra={"fields": fields},
                     )
                 else:
-                    logger.warning(
-                        "%s not delivered (status=%s error=%s); retry %d in %.0f s",
-                        send.label, result.status, result.error, attempts + 1, delay,
-                    )
-        unreachable = (
-            not result.ok and result.status in UNREACHABLE_STATUSES and send.conversation_pk is not None
-        )
+                    logger.warning("%s not delivered; will retry", send.label, extra={"fields": fields})
         outcome = "unreachable" if unreachable else {"sent": "sent", "pending": "retry"}.get(status, "failed")
         self.metrics.outcomes.labels(send.kind, outcome).inc()
         outcome_row = Outcome(
