@@ -34,6 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from dialogs.bot import NudgeBot
 from dialogs.proactive import ProactiveRoute
+from dialogs.turn_log import TurnLogMiddleware
+from logs import FORMATS, AccessLogger, configure_logging
 from models.bot_storage import SqlStorage
 from models.db import (
     DATABASE_ERRORS,
@@ -203,6 +205,9 @@ PRICES_MAX_BODY_BYTES = 64 * 1024
 # over pooled connections), and per channel (serviceUrl), so one dead channel can't hold them all.
 SEND_CONCURRENCY = {"sdk": 32, "connector": 64}
 PER_CHANNEL = {"sdk": 4, "connector": 32}
+# SIGTERM to exit in under 10 s: open HTTP requests get this long, then the scheduler this.
+SHUTDOWN_HTTP_SECONDS = 2.0
+SHUTDOWN_SCHEDULER_SECONDS = 6.0
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -244,6 +249,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
             logger.warning("could not tell the user about the error")
 
     adapter.on_turn_error = on_turn_error
+    adapter.use(TurnLogMiddleware())
     sessionmaker = app[SESSIONMAKER]
     if settings.delivery_sender == "sdk":
         deliverer = Deliverer(adapter, settings.APP_ID)
@@ -331,7 +337,7 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     if not app[SETTINGS].notify_api_keys:
         logger.warning("the notify API (/api/notify) is disabled: NOTIFY_API_KEYS is not set")
     yield
-    await scheduler.shutdown()
+    await scheduler.shutdown(timeout=SHUTDOWN_SCHEDULER_SECONDS)
 
 
 # --- HTTP handlers ---------------------------------------------------------------------
@@ -713,15 +719,30 @@ def use_event_loop(name: str) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the Nudge bot.")
-    parser.add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    parser.add_argument(
+        "--log-level", default=os.environ.get("LOG_LEVEL", "INFO"),
+        help="DEBUG, INFO (default; one line per turn and per delivery), WARNING, ERROR",
     )
+    parser.add_argument(
+        "--log-format", default=os.environ.get("LOG_FORMAT", "text"), choices=FORMATS,
+        help="text (default) or json (one object per line)",
+    )
+    args = parser.parse_args(argv)
+    configure_logging(args.log_level, args.log_format)
     use_event_loop(os.environ.get("EVENT_LOOP", "uvloop"))
     settings = settings_from_env()
     logger.info("Nudge listening on http://%s:%s/api/messages", settings.host, settings.port)
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    # SIGTERM: aiohttp stops accepting, gives open requests SHUTDOWN_HTTP_SECONDS, then the
+    # cleanup contexts stop the scheduler (sends under way are recorded, the rest put back):
+    # under 10 s in all.
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        print=None,
+        shutdown_timeout=SHUTDOWN_HTTP_SECONDS,
+        access_log_class=AccessLogger,
+    )
 
 
 if __name__ == "__main__":
