@@ -33,8 +33,8 @@ def dumps_bytes(value: Any) -> bytes:
     """``value`` as UTF-8 JSON bytes (a request body)."""
     try:
         return orjson.dumps(value)
-    except TypeError:
-        return json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    except TypeError:  # ASCII escapes: a lone surrogate can't be written as UTF-8 at all
+        return json.dumps(value).encode("ascii")
 
 
 def loads(text: str | bytes) -> Any:

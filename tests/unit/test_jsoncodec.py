@@ -26,6 +26,11 @@ def test_text_round_trips_exactly(value):
     assert jsoncodec.loads(jsoncodec.dumps_bytes(value)) == value
 
 
+def test_a_body_with_a_lone_surrogate_is_still_valid_utf8_json():
+    body = jsoncodec.dumps_bytes({"text": "broken \ud800 pair"})
+    assert json.loads(body.decode("utf-8")) == {"text": "broken \ud800 pair"}
+
+
 def test_what_orjson_refuses_falls_back_to_the_standard_library():
     assert jsoncodec.dumps({"s": "\ud800"}) == json.dumps({"s": "\ud800"})  # a lone surrogate
     assert jsoncodec.dumps({1: "x"}) == '{"1": "x"}'  # a non-string key, as json writes it
