@@ -86,7 +86,10 @@ async def post_activity(request: web.Request) -> web.Response:
             return web.json_response(
                 {"error": {"code": "Scripted", "message": f"scripted {status}"}}, status=status, headers=headers
             )
-    text = body.get("text") if isinstance(body, dict) else None
+    text = None
+    if isinstance(body, dict):
+        # A card message carries no text: its summary says the same.
+        text = body.get("text") or body.get("summary")
     recorder.arrivals.append(
         ("r" if reply else "p", request.match_info["cid"], time.time(), (text or "")[:TEXT_KEPT])
     )

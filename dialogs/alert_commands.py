@@ -10,7 +10,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from botbuilder.schema import Activity
+
 from dialogs.alert_parse import match_symbol
+from dialogs.cards import alerts_card, text_reply
 from dialogs.context import TurnUser
 from models.alerts import AlertError, Alerts, AlertView, format_price
 from models.schedule import format_local
@@ -91,7 +94,8 @@ def alert_command_from_card(value: dict) -> AlertCommand | None:
 
     Buttons (scheduler.messages.alert_activity) send ``{"nudge": "alert-snooze", "number": N,
     "minutes": 60}``, ``{"nudge": "alert-disable", "number": N}`` (pauses the alert) and
-    ``{"nudge": "alert-rearm", "number": N}``.
+    ``{"nudge": "alert-rearm", "number": N}``; the list and confirmation cards
+    (dialogs.cards) also ``alert-resume`` and ``alert-cancel``.
     """
     if not isinstance(value, dict):
         return None
@@ -106,6 +110,10 @@ def alert_command_from_card(value: dict) -> AlertCommand | None:
         return AlertCommand("pause", number=number)
     if action == "alert-rearm":
         return AlertCommand("rearm", number=number)
+    if action == "alert-resume":  # the list card's buttons
+        return AlertCommand("resume", number=number)
+    if action == "alert-cancel":
+        return AlertCommand("cancel", number=number)
     return None
 
 
@@ -116,7 +124,7 @@ def is_alert_card(value: object) -> bool:
 
 async def run_alert_command(
     command: AlertCommand, *, alerts: Alerts, user: TurnUser, now: datetime | None = None
-) -> str:
+) -> str | Activity:
     """Carry out ``command`` for ``user`` and return the reply.
 
     Args:
@@ -126,12 +134,17 @@ async def run_alert_command(
         now: the current time, to tell stale prices; the system clock when None.
 
     Returns:
-        The text to send. An ``AlertError`` (no such alert, bad snooze...) becomes its message.
+        The text to send, or for "my alerts" the list card. An ``AlertError`` (no such
+        alert, bad snooze...) becomes its message.
     """
     tz = user.timezone or "UTC"
     try:
         if command.name == "list":
-            return describe_alerts(await alerts.list(user_pk=user.user_pk), tz)
+            views = await alerts.list(user_pk=user.user_pk)
+            plain = describe_alerts(views, tz)
+            if not views:
+                return text_reply(plain, ("alert me when BTC goes above 70000", "prices", "help"))
+            return alerts_card(views, plain, lambda view: _alert_lines(view, tz))
         if command.name == "cancel_all":
             return await _cancel_all(alerts, user.user_pk)
         if command.name == "cancel":
@@ -176,6 +189,17 @@ async def _cancel_all(alerts: Alerts, user_pk: int) -> str:
     if not count:
         return "You have no alerts to cancel."
     return f"🗑️ Cancelled {count} alert{'s' if count != 1 else ''}."
+
+
+def _alert_lines(view: AlertView, tz: str) -> list[str]:
+    lines = [f"Fires {view.mode_text()}"]
+    if view.expires_at is not None:
+        lines.append(f"Until {format_local(view.expires_at, tz)}")
+    if view.state == "paused" and view.snoozed_until is not None:
+        lines.append(f"Snoozed until {format_local(view.snoozed_until, tz)}")
+    elif view.state == "paused":
+        lines.append("Paused")
+    return lines
 
 
 def describe_alerts(views: list[AlertView], tz: str) -> str:

@@ -7,9 +7,9 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from botbuilder.core import ActivityHandler, ConversationState, MessageFactory, TurnContext
+from botbuilder.core import ActivityHandler, ConversationState, TurnContext
 from botbuilder.dialogs import DialogSet, DialogTurnStatus
-from botbuilder.schema import ChannelAccount
+from botbuilder.schema import Activity, ChannelAccount
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from dialogs.alert_commands import (
@@ -20,6 +20,7 @@ from dialogs.alert_commands import (
     run_alert_command,
 )
 from dialogs.alert_parse import looks_like_alert
+from dialogs.cards import as_reply, reminders_card, text_reply
 from dialogs.commands import Command, parse_command
 from dialogs.context import TurnUser, get_turn_user, set_turn_user
 from dialogs.create_alert import CreateAlertDialog
@@ -56,6 +57,11 @@ WELCOME = (
     "👋 Hi, I'm Nudge. I'll message you when it's time: try "
     '"remind me to stretch in 1 minute". Say "help" for everything I can do.'
 )
+# Offered as buttons where the user may not know what to say next.
+# Reminder buttons that run the typed command of the same name ("cancel 3", "pause 3"...).
+CARD_COMMANDS = ("done", "cancel", "pause", "resume")
+START_SUGGESTIONS = ("remind me to stretch in 1 minute", "alert me when BTC goes above 70000", "help")
+MENU_SUGGESTIONS = ("my reminders", "my alerts", "help")
 
 
 def zone_from_activity(turn_context: TurnContext) -> tuple[str, str] | None:
@@ -173,7 +179,7 @@ class NudgeBot(ActivityHandler):
         for member in members_added:
             if member.id != turn_context.activity.recipient.id:
                 note_action(turn_context, "welcome")
-                await turn_context.send_activity(WELCOME)
+                await turn_context.send_activity(text_reply(WELCOME, START_SUGGESTIONS))
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -187,7 +193,7 @@ class NudgeBot(ActivityHandler):
                     if command is None
                     else await self._run_alert_command(turn_context, command)
                 )
-                await turn_context.send_activity(MessageFactory.text(reply))
+                await turn_context.send_activity(as_reply(reply))
             else:
                 await self._card_action(turn_context, activity.value)
             return
@@ -216,7 +222,7 @@ class NudgeBot(ActivityHandler):
         if alert_command is not None:
             note_action(turn_context, f"alert.{alert_command.name}")
             reply = await self._run_alert_command(turn_context, alert_command)
-            await turn_context.send_activity(MessageFactory.text(reply))
+            await turn_context.send_activity(as_reply(reply))
             return
         command = parse_command(text)
         if command is not None:
@@ -244,19 +250,20 @@ class NudgeBot(ActivityHandler):
             await dialog_context.begin_dialog(CreateReminderDialog.__name__, text)
             return
         note_action(turn_context, "not_understood")
-        await turn_context.send_activity(
+        await turn_context.send_activity(text_reply(
             'Sorry, I didn\'t understand that. Try "remind me to stretch in 10 minutes", '
-            'or say "help".'
-        )
+            'or say "help".',
+            MENU_SUGGESTIONS,
+        ))
 
-    async def _run_alert_command(self, turn_context: TurnContext, command: AlertCommand) -> str:
+    async def _run_alert_command(self, turn_context: TurnContext, command: AlertCommand) -> str | Activity:
         return await run_alert_command(
             command, alerts=self._alerts, user=get_turn_user(turn_context), now=self._alerts.now()
         )
 
     async def _card_action(self, turn_context: TurnContext, value: dict) -> None:
         action = value.get("nudge")
-        note_action(turn_context, f"reminder.button.{action if action in ('snooze', 'done') else 'unknown'}")
+        note_action(turn_context, f"reminder.button.{action if action in ('snooze', *CARD_COMMANDS) else 'unknown'}")
         number = value.get("number")
         if not isinstance(number, int) or isinstance(number, bool) or not 0 < number < 10**9:
             await turn_context.send_activity("That button doesn't name a reminder I know.")
@@ -266,8 +273,8 @@ class NudgeBot(ActivityHandler):
             if not isinstance(minutes, int) or isinstance(minutes, bool):
                 minutes = 10
             await self._run_command(turn_context, Command("snooze", number=number, minutes=minutes))
-        elif action == "done":
-            await self._run_command(turn_context, Command("done", number=number))
+        elif action in CARD_COMMANDS:
+            await self._run_command(turn_context, Command(action, number=number))
         else:
             await turn_context.send_activity("I don't know that button.")
 
@@ -278,7 +285,13 @@ class NudgeBot(ActivityHandler):
             if command.name == "help":
                 reply = HELP
             elif command.name == "list":
-                reply = self._describe_list(await reminders.list(user_pk=user.user_pk), user.timezone)
+                views = await reminders.list(user_pk=user.user_pk)
+                plain = self._describe_list(views, user.timezone)
+                reply = (
+                    reminders_card(views, plain, lambda view: self._when(view.next_run_at, user.timezone or view.timezone))
+                    if views
+                    else text_reply(plain, ("remind me to stretch in 10 minutes", "help"))
+                )
             elif command.name == "cancel_all":
                 count = await reminders.cancel_all(user_pk=user.user_pk)
                 reply = f"Cancelled {count} reminder{'s' if count != 1 else ''}." if count else "You have no reminders to cancel."
@@ -318,7 +331,7 @@ class NudgeBot(ActivityHandler):
                 reply = 'Sorry, I didn\'t understand that. Say "help".'
         except ReminderError as exc:
             reply = str(exc)
-        await turn_context.send_activity(MessageFactory.text(reply))
+        await turn_context.send_activity(as_reply(reply))
 
     @staticmethod
     def _when(moment, tz: str) -> str:

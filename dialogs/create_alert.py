@@ -12,9 +12,11 @@ import dataclasses
 from botbuilder.core import MessageFactory, TurnContext
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext, TextPrompt
+from botbuilder.schema import Activity
 
 from dialogs.alert_parse import ParsedAlert, parse_alert, parse_percent, parse_threshold
 from dialogs.cancel_and_help import CancelAndHelpDialog
+from dialogs.cards import alert_set_card, text_reply
 from dialogs.context import get_turn_user
 from models.alerts import MAX_PERCENT, AlertError, AlertRequest, Alerts, AlertView, Quote, format_price
 from models.schedule import format_local
@@ -77,7 +79,7 @@ class CreateAlertDialog(CancelAndHelpDialog):
         return await step_context.prompt(
             self.SYMBOL_PROMPT,
             PromptOptions(
-                prompt=MessageFactory.text(self._which_symbol()),
+                prompt=text_reply(self._which_symbol(), self._known()[:6]),
                 retry_prompt=MessageFactory.text(self._which_symbol()),
             ),
         )
@@ -232,8 +234,9 @@ def already_true(view: AlertView, price: float) -> bool:
     return False
 
 
-def confirmation(view: AlertView, quote: Quote, tz: str) -> str:
-    """The reply to a new alert: what it watches, how often, and the price it starts from.
+def confirmation(view: AlertView, quote: Quote, tz: str) -> Activity:
+    """The reply to a new alert, a card: what it watches, how often, and the price it starts
+    from. Its plain text (the card's fallback) reads:
 
     E.g. "🔔 Alert #1 set: BTC goes above 70,000 (once). BTC is now 68,120.5 (simulated
     prices, not real market data), as of Tue 24 Nov 2026 13:00 CET."
@@ -244,12 +247,22 @@ def confirmation(view: AlertView, quote: Quote, tz: str) -> str:
         f"{view.symbol} is now {format_price(quote.price)} ({note}), "
         f"as of {format_local(quote.at, tz)}."
     )
+    note = None
     if already_true(view, quote.price):
         side = "at" if quote.price == view.threshold else view.condition
-        text += (
-            f" It is already {side} {format_price(view.threshold)}, so the alert will go off "
+        note = (
+            f"It is already {side} {format_price(view.threshold)}, so the alert will go off "
             "with the next price update."
         )
+        text += " " + note
+    facts = [
+        ("Now", f"{format_price(quote.price)} ({'simulated' if quote.simulated else quote.source})"),
+        ("As of", format_local(quote.at, tz)),
+        ("Fires", view.mode_text()),
+    ]
     if view.expires_at is not None:
         text += f" The alert ends {format_local(view.expires_at, tz)}."
-    return text
+        facts.append(("Ends", format_local(view.expires_at, tz)))
+    if quote.simulated:
+        note = f"{note} {SIMULATED_NOTE.capitalize()}." if note else f"{SIMULATED_NOTE.capitalize()}."
+    return alert_set_card(view, text, facts, note)

@@ -14,12 +14,14 @@ from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepC
 from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext, TextPrompt
 
 from dialogs.cancel_and_help import CancelAndHelpDialog
+from dialogs.cards import reminder_set_card, text_reply
 from dialogs.context import get_turn_user
 from dialogs.timeparse import TimeParseError, parse_reminder, parse_when
 from models.reminders import MAX_TEXT_LENGTH, ReminderError, ReminderLimitReached, Reminders
 from models.schedule import format_local
 
 WHEN_EXAMPLES = '"in 10 minutes", "tomorrow at 9am", "every weekday at 8:30"'
+WHEN_SUGGESTIONS = ("in 10 minutes", "in 1 hour", "tomorrow at 9am")
 HELP_TEXT = (
     "I'm setting up a reminder. Answer my question, or say \"cancel\" to stop. "
     f"Times can look like {WHEN_EXAMPLES}."
@@ -129,7 +131,9 @@ class CreateReminderDialog(CancelAndHelpDialog):
         return await step_context.prompt(
             self.WHEN_PROMPT,
             PromptOptions(
-                prompt=MessageFactory.text(f"When should I remind you? For example {WHEN_EXAMPLES}."),
+                prompt=text_reply(
+                    f"When should I remind you? For example {WHEN_EXAMPLES}.", WHEN_SUGGESTIONS
+                ),
                 validations={"tz": step_context.values["tz"]},
             ),
         )
@@ -158,12 +162,7 @@ class CreateReminderDialog(CancelAndHelpDialog):
         except ReminderError as exc:
             await step_context.context.send_activity(str(exc))
             return await step_context.end_dialog()
-        when = format_local(view.next_run_at, tz)
-        if view.recurring:
-            message = f"✅ Reminder #{view.number} set: {view.text}, {view.description}. First one: {when}."
-        else:
-            message = f"✅ Reminder #{view.number} set: {view.text}, on {when}."
-        await step_context.context.send_activity(message)
+        await step_context.context.send_activity(reminder_set_card(view, format_local(view.next_run_at, tz)))
         return await step_context.end_dialog(view.number)
 
     async def _validate_zone(self, prompt_context: PromptValidatorContext) -> bool:

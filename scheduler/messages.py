@@ -36,14 +36,15 @@ ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
 
 def card_message(card: dict[str, Any], plain: str) -> dict[str, Any]:
-    """A message carrying ``card``, with ``plain`` as its text and summary (for channels and
-    notifications that don't show cards)."""
+    """A message carrying ``card`` and no ``text`` (Web Chat and Teams would show it as a
+    second bubble above the card). ``plain`` is the card's fallback text and the message's
+    summary (notifications) and speech (screen readers)."""
     return {
         "type": "message",
-        "text": plain,
         "summary": plain[:200],
+        "speak": plain,
         "inputHint": "acceptingInput",
-        "attachments": [{"contentType": ADAPTIVE_CARD, "content": card}],
+        "attachments": [{"contentType": ADAPTIVE_CARD, "content": {**card, "fallbackText": plain, "speak": plain}}],
     }
 
 

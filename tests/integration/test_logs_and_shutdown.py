@@ -15,7 +15,7 @@ from aiohttp import web
 
 from tests.integration.test_restart import BotProcess, bot_process  # noqa: F401  (fixture)
 from tests.support.emulator import EmulatorUser
-from tests.support.fake_channel import FakeChannel
+from tests.support.fake_channel import FakeChannel, shown_text
 
 pytestmark = pytest.mark.slow
 
@@ -67,7 +67,7 @@ class SlowChannel(FakeChannel):
         self.proactive_posts = 0
 
     async def _post(self, request: web.Request) -> web.Response:
-        if ((await request.json()).get("text") or "").startswith("⏰"):
+        if shown_text(await request.json()).startswith("⏰"):
             self.proactive_posts += 1
             await asyncio.sleep(self.delay)
         return await super()._post(request)

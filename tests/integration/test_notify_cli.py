@@ -221,7 +221,7 @@ async def test_card_file_arrives_as_an_adaptive_card(running_bot, tmp_path):
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
     assert attachment["content"] == CARD
     assert received.activity["summary"] == "Order 1042 shipped"
-    assert not received.text
+    assert not received.activity.get("text")  # a card with a summary, no text bubble
 
 
 # --- scheduling, status and cancelling ---------------------------------------------------------

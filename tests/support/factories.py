@@ -11,6 +11,7 @@ from botbuilder.schema import Activity
 from models.store import upsert_conversation, upsert_user
 from models.tables import Reminder
 from scheduler.delivery import DeliveryResult
+from tests.support.fake_channel import shown_text
 
 
 async def make_conversation(session, *, user_id: str = "u1", conversation_id: str = "c1",
@@ -59,7 +60,7 @@ class RecordingDeliverer:
 
     @property
     def texts(self) -> list[str]:
-        return [activity.text for _, activity in self.sent]
+        return [shown_text(activity.serialize()) for _, activity in self.sent]
 
 
 class GatedDeliverer(RecordingDeliverer):

@@ -26,7 +26,19 @@ class Received:
 
     @property
     def text(self) -> str:
-        return self.activity.get("text") or ""
+        """The message's text, or for a card without text the card's fallback text (what a
+        client that shows no cards shows)."""
+        return shown_text(self.activity)
+
+
+def shown_text(activity: dict[str, Any]) -> str:
+    if activity.get("text"):
+        return activity["text"]
+    for attachment in activity.get("attachments") or ():
+        content = attachment.get("content") if isinstance(attachment, dict) else None
+        if isinstance(content, dict) and content.get("fallbackText"):
+            return content["fallbackText"]
+    return activity.get("summary") or ""
 
 
 class FakeChannel:

@@ -29,6 +29,8 @@ from models.bot_storage import SqlStorage
 from models.db import make_sessionmaker, open_engine, upgrade_database
 from models.store import upsert_conversation, upsert_user
 from models.tables import Alert
+from tests.support.cards import buttons, card_of, suggestions
+from tests.support.fake_channel import shown_text
 
 # Tuesday 24 November 2026, 13:00 in Prague (CET, UTC+1).
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -125,8 +127,12 @@ class Harness:
         return await self._send(Activity(type=ActivityTypes.message, value=value))
 
     async def _send(self, activity: Activity) -> list[str]:
+        return [shown_text(a.serialize()) for a in await self.send(activity)]
+
+    async def send(self, activity: Activity) -> list[Activity]:
+        """Run one turn; return every activity the bot sent in it."""
         await self.adapter.receive_activity(activity)
-        replies = [a.text for a in self.adapter.activity_buffer]
+        replies = list(self.adapter.activity_buffer)
         self.adapter.activity_buffer.clear()
         return replies
 
@@ -505,3 +511,28 @@ async def test_price_older_than_five_minutes_is_called_stale(bot):
     assert await bot.say("price BTC") == [
         f"BTC: 68,120.50 (stale: last seen {AT}) (source: simulated — not real market data)"
     ]
+
+
+async def test_the_confirmation_and_the_list_are_cards_whose_buttons_work(bot):
+    [confirmed] = await bot.send(Activity(type=ActivityTypes.message, text="alert me when BTC goes above 70000"))
+    card = card_of(confirmed)
+    assert card["fallbackText"].startswith("🔔 Alert #1 set: BTC goes above 70,000 (once).")
+    facts = {f["title"]: f["value"] for block in card["body"] if block["type"] == "FactSet" for f in block["facts"]}
+    assert facts == {"Now": "68,120.50 (simulated)", "As of": AT, "Fires": "once"}
+    assert buttons(card) == [("Cancel it", {"nudge": "alert-cancel", "number": 1})]
+    assert suggestions(confirmed) == ["my alerts"]
+    await bot.say("tell me if ETH drops below 2000 every time")
+
+    [listed] = await bot.send(Activity(type=ActivityTypes.message, text="my alerts"))
+    card = card_of(listed)
+    assert card["fallbackText"].startswith("Your alerts:\n- #1 BTC goes above 70,000 (once)")
+    assert buttons(card) == [
+        ("Pause", {"nudge": "alert-disable", "number": 1}), ("Cancel", {"nudge": "alert-cancel", "number": 1}),
+        ("Pause", {"nudge": "alert-disable", "number": 2}), ("Cancel", {"nudge": "alert-cancel", "number": 2}),
+    ]
+    assert (await bot.press({"nudge": "alert-disable", "number": 2}))[0].startswith("⏸️ Paused alert #2")
+    [listed] = await bot.send(Activity(type=ActivityTypes.message, text="my alerts"))
+    assert ("Resume", {"nudge": "alert-resume", "number": 2}) in buttons(card_of(listed))
+    assert (await bot.press({"nudge": "alert-resume", "number": 2}))[0].startswith("▶️ Resumed alert #2")
+    assert (await bot.press({"nudge": "alert-cancel", "number": 1}))[0].startswith("🗑️ Cancelled alert #1")
+    assert [(r.number, r.state) for r in await bot.rows()] == [(1, "cancelled"), (2, "active")]

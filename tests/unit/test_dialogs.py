@@ -7,6 +7,7 @@ TestAdapter and the time is pinned, so every reply can be compared to the exact 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -22,6 +23,8 @@ from models.bot_storage import SqlStorage
 from models.db import make_sessionmaker, open_engine, upgrade_database
 from models.reminders import Reminders
 from models.tables import Occurrence, Reminder, User
+from tests.support.cards import buttons, card_of, suggestions
+from tests.support.fake_channel import shown_text
 
 # Tuesday 24 November 2026, 13:00 in Prague (CET, UTC+1).
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -69,11 +72,11 @@ class Harness:
 
     async def say(self, text: str, *, zone: str | None = "Europe/Prague") -> list[str]:
         """Send a message as Web Chat would (with ``localTimezone``); return the reply texts."""
-        return [a.text for a in await self.send(message(text, zone=zone))]
+        return [shown_text(a.serialize()) for a in await self.send(message(text, zone=zone))]
 
     async def press(self, value: dict) -> list[str]:
         """Send what an Adaptive Card button sends."""
-        return [a.text for a in await self.send(message(None, value=value))]
+        return [shown_text(a.serialize()) for a in await self.send(message(None, value=value))]
 
     async def rows(self) -> list[Reminder]:
         async with self.sessionmaker() as session:
@@ -195,7 +198,7 @@ async def test_help_interrupts_and_the_dialog_still_waits(bot):
     assert await bot.say("remind me to stretch") == [WHEN]
 
     [help_reply] = await bot.send(message("help"))
-    assert help_reply.text == HELP_TEXT
+    assert shown_text(help_reply.serialize()) == HELP_TEXT
     assert help_reply.input_hint == InputHints.expecting_input
 
     assert await bot.say("in 3 minutes") == ["✅ Reminder #1 set: stretch, on Tue 24 Nov 2026 13:03 CET."]
@@ -253,7 +256,7 @@ async def test_cancel_while_asking_for_the_zone_stores_no_zone(bot):
 async def test_zone_from_local_timestamp_offset(bot):
     activity = message("my timezone", zone=None)
     activity.local_timestamp = datetime.fromisoformat("2026-11-24T13:00:00+01:00")
-    assert [a.text for a in await bot.send(activity)] == ["Your time zone is Etc/GMT-1. To change it, say \"set my timezone to Europe/Prague\" (or yours)."]
+    assert [shown_text(a.serialize()) for a in await bot.send(activity)] == ["Your time zone is Etc/GMT-1. To change it, say \"set my timezone to Europe/Prague\" (or yours)."]
     assert (await bot.user()).timezone_source == "offset"
 
 
@@ -380,7 +383,7 @@ async def test_welcome_when_the_user_joins(bot):
         type=ActivityTypes.conversation_update,
         members_added=[ChannelAccount(id="bot"), ChannelAccount(id="User1")],
     )
-    assert [a.text for a in await bot.send(join)] == [WELCOME]
+    assert [shown_text(a.serialize()) for a in await bot.send(join)] == [WELCOME]
 
 
 @pytest.mark.parametrize(
@@ -410,3 +413,65 @@ async def test_a_new_request_replaces_an_open_question(bot):
 async def test_set_timezone_without_a_zone_explains_how(bot):
     replies = await bot.say("set my timezone to")
     assert "set my timezone to Europe/Prague" in replies[0]
+
+
+# --- cards and suggested actions -------------------------------------------------------
+
+
+async def test_a_new_reminder_is_confirmed_with_a_card_that_can_undo_it(bot):
+    [reply] = await bot.send(message("remind me to stretch in 10 minutes"))
+    card = card_of(reply)
+    assert card["fallbackText"] == "✅ Reminder #1 set: stretch, on Tue 24 Nov 2026 13:10 CET."
+    facts = {fact["title"]: fact["value"] for block in card["body"] if block["type"] == "FactSet" for fact in block["facts"]}
+    assert facts == {"What": "stretch", "When": "Tue 24 Nov 2026 13:10 CET"}
+    assert buttons(card) == [("Cancel it", {"nudge": "cancel", "number": 1})]
+    assert suggestions(reply) == ["my reminders"]
+    assert await bot.press({"nudge": "cancel", "number": 1}) == ["🗑️ Cancelled reminder #1: stretch."]
+    assert (await bot.row(1)).state == "cancelled"
+
+
+async def test_my_reminders_is_a_card_whose_buttons_pause_resume_and_cancel(bot):
+    await bot.say("remind me to stretch in 10 minutes")
+    await bot.say("every weekday at 8:30 remind me to stand up")
+    [reply] = await bot.send(message("my reminders"))
+    card = card_of(reply)
+    text = json.dumps(card, ensure_ascii=False)
+    assert "#1 stretch" in text and "#2 stand up" in text and "Next: Tue 24 Nov 2026 13:10 CET" in text
+    assert buttons(card) == [
+        ("Pause", {"nudge": "pause", "number": 1}), ("Cancel", {"nudge": "cancel", "number": 1}),
+        ("Pause", {"nudge": "pause", "number": 2}), ("Cancel", {"nudge": "cancel", "number": 2}),
+    ]
+    assert card["fallbackText"].startswith("Your reminders:\n- #1 stretch: next Tue 24 Nov 2026 13:10 CET")
+    [paused] = await bot.press({"nudge": "pause", "number": 2})
+    assert paused.startswith("⏸️ Paused reminder #2: stand up.")
+    [reply] = await bot.send(message("my reminders"))
+    assert ("Resume", {"nudge": "resume", "number": 2}) in buttons(card_of(reply))
+    [resumed] = await bot.press({"nudge": "resume", "number": 2})
+    assert resumed.startswith("▶️ Resumed reminder #2: stand up")
+    assert (await bot.row(2)).state == "active"
+
+
+async def test_no_python_reprs_or_raw_ids_in_what_the_bot_says(bot):
+    replies = []
+    for text in ("hello", "remind me to stretch in 10 minutes", "my reminders", "help", "cancel 99", "snooze 1 10m"):
+        replies += await bot.send(message(text))
+    for reply in replies:
+        shown = json.dumps(reply.serialize(), ensure_ascii=False)
+        for leak in ("None", "datetime(", "<", "object at", "Etc/GMT", "'nudge'"):
+            assert leak not in shown.replace("<br>", ""), (leak, shown[:300])
+
+
+async def test_where_a_choice_is_expected_the_bot_offers_buttons(bot):
+    [welcome] = await bot.send(Activity(
+        type=ActivityTypes.conversation_update,
+        members_added=[ChannelAccount(id="user-1")],
+        recipient=ChannelAccount(id="bot"),
+    ))
+    assert suggestions(welcome) == ["remind me to stretch in 1 minute", "alert me when BTC goes above 70000", "help"]
+    [question] = await bot.send(message("remind me to stretch"))
+    assert question.text == WHEN and suggestions(question) == ["in 10 minutes", "in 1 hour", "tomorrow at 9am"]
+    # The suggestion, sent back as the user's answer, sets the reminder.
+    [confirmed] = await bot.say("in 1 hour")
+    assert confirmed == "✅ Reminder #1 set: stretch, on Tue 24 Nov 2026 14:00 CET."
+    [lost] = await bot.send(message("blah blah"))
+    assert suggestions(lost) == ["my reminders", "my alerts", "help"]

@@ -1,0 +1,173 @@
+"""Replies with Adaptive Cards and suggested actions, each with a plain-text fallback.
+
+A card reply carries no ``text``: Web Chat and Teams would show it as a second bubble
+above the card. The plain version goes into the card's ``fallbackText`` (clients that can't
+render the card show it), the activity's ``summary`` (notifications, transcripts) and
+``speak`` (screen readers and voice channels).
+
+Buttons send ``{"nudge": <action>, "number": N, ...}`` back, as the delivered reminder's
+and alert's cards do (scheduler/messages.py); the bot runs them like the typed command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from botbuilder.core import CardFactory, MessageFactory
+from botbuilder.schema import Activity, ActionTypes, CardAction, SuggestedActions
+
+from models.alerts import AlertView
+from models.reminders import ReminderView
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+
+
+def text_block(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def button(title: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "Action.Submit", "title": title, "data": data}
+
+
+def card_reply(
+    plain: str,
+    body: list[dict[str, Any]],
+    actions: Sequence[dict[str, Any]] = (),
+    suggestions: Sequence[str] = (),
+) -> Activity:
+    """A message showing an Adaptive Card built from ``body`` and ``actions``; ``plain`` says
+    the same for clients that can't show it."""
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": "1.3",
+        "fallbackText": plain,
+        "speak": plain,
+        "body": body,
+    }
+    if actions:
+        card["actions"] = list(actions)
+    reply = MessageFactory.attachment(CardFactory.adaptive_card(card))
+    reply.summary = plain[:200]
+    reply.speak = plain
+    if suggestions:
+        reply.suggested_actions = suggested(suggestions)
+    return reply
+
+
+def text_reply(text: str, suggestions: Sequence[str] = ()) -> Activity:
+    """A markdown text message, with ``suggestions`` as buttons that send their own title."""
+    reply = MessageFactory.text(text)
+    reply.text_format = "markdown"
+    if suggestions:
+        reply.suggested_actions = suggested(suggestions)
+    return reply
+
+
+def suggested(titles: Sequence[str]) -> SuggestedActions:
+    return SuggestedActions(
+        actions=[CardAction(type=ActionTypes.im_back, title=title, value=title) for title in titles]
+    )
+
+
+def fact_set(facts: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    return {"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in facts]}
+
+
+def item(
+    title: str, lines: Sequence[str], actions: Sequence[dict[str, Any]] = (), subtle: bool = False
+) -> dict[str, Any]:
+    """One entry of a list card: a bold title, detail lines, and its own small buttons."""
+    items: list[dict[str, Any]] = [text_block(title, weight="Bolder", isSubtle=subtle)]
+    items += [text_block(line, isSubtle=True, spacing="Small") for line in lines]
+    if actions:
+        items.append({"type": "ActionSet", "actions": list(actions)})
+    return {"type": "Container", "separator": True, "spacing": "Medium", "items": items}
+
+
+# --- reminders ------------------------------------------------------------------------
+
+
+def reminder_set_card(view: ReminderView, when: str) -> Activity:
+    """The confirmation of a new reminder: what, when, how often; a button to undo it."""
+    if view.recurring:
+        plain = f"✅ Reminder #{view.number} set: {view.text}, {view.description}. First one: {when}."
+        facts = [("What", view.text), ("Repeats", view.description), ("First one", when)]
+    else:
+        plain = f"✅ Reminder #{view.number} set: {view.text}, on {when}."
+        facts = [("What", view.text), ("When", when)]
+    return card_reply(
+        plain,
+        [text_block(f"✅ Reminder #{view.number} set", weight="Bolder", size="Medium"), fact_set(facts)],
+        [button("Cancel it", {"nudge": "cancel", "number": view.number})],
+        suggestions=("my reminders",),
+    )
+
+
+def reminders_card(views: Sequence[ReminderView], plain: str, when: Callable[[ReminderView], str]) -> Activity:
+    """The "my reminders" list: one entry per reminder with Pause/Resume and Cancel buttons."""
+    entries = []
+    for view in views:
+        lines = [f"Next: {when(view)}"]
+        if view.recurring:
+            lines.append(f"Repeats {view.description}")
+        paused = view.state == "paused"
+        if paused:
+            lines.append("Paused")
+        toggle = ("Resume", "resume") if paused else ("Pause", "pause")
+        entries.append(item(
+            f"#{view.number} {view.text}",
+            lines,
+            [
+                button(toggle[0], {"nudge": toggle[1], "number": view.number}),
+                button("Cancel", {"nudge": "cancel", "number": view.number}),
+            ],
+            subtle=paused,
+        ))
+    count = len(views)
+    title = text_block(f"Your reminders ({count})", weight="Bolder", size="Medium")
+    return card_reply(plain, [title, *entries])
+
+
+# --- price alerts ---------------------------------------------------------------------
+
+
+def alert_set_card(view: AlertView, plain: str, facts: Sequence[tuple[str, str]], note: str | None) -> Activity:
+    """The confirmation of a new price alert, with a button to cancel it."""
+    body = [
+        text_block(f"🔔 Alert #{view.number} set", weight="Bolder", size="Medium"),
+        text_block(view.condition_text()),
+        fact_set(facts),
+    ]
+    if note:
+        body.append(text_block(note, isSubtle=True))
+    return card_reply(
+        plain, body, [button("Cancel it", {"nudge": "alert-cancel", "number": view.number})],
+        suggestions=("my alerts",),
+    )
+
+
+def alerts_card(views: Sequence[AlertView], plain: str, lines: Callable[[AlertView], list[str]]) -> Activity:
+    """The "my alerts" list: one entry per alert with Pause/Resume and Cancel buttons."""
+    entries = []
+    for view in views:
+        paused = view.state == "paused"
+        toggle = ("Resume", "alert-resume") if paused else ("Pause", "alert-disable")
+        entries.append(item(
+            f"#{view.number} {view.condition_text()}",
+            lines(view),
+            [
+                button(toggle[0], {"nudge": toggle[1], "number": view.number}),
+                button("Cancel", {"nudge": "alert-cancel", "number": view.number}),
+            ],
+            subtle=paused,
+        ))
+    title = text_block(f"Your price alerts ({len(views)})", weight="Bolder", size="Medium")
+    return card_reply(plain, [title, *entries])
+
+
+def as_reply(reply: str | Activity) -> Activity:
+    """A reply given as plain text or as a finished activity."""
+    return reply if isinstance(reply, Activity) else text_reply(reply)
