@@ -218,7 +218,11 @@ class Reminders:
         return await self._change(user_pk=user_pk, number=number, change=snooze)
 
     async def done(self, *, user_pk: int, number: int) -> ReminderView:
-        """Acknowledge the latest delivery of a reminder."""
+        """Acknowledge the latest delivery of a reminder, and drop a snooze of it.
+
+        A snoozed one-off is over (it would otherwise come back at the snooze time); a
+        snoozed recurring reminder goes back to its schedule's next occurrence.
+        """
         now = self._clock()
         async with self._sessionmaker.begin() as session:
             reminder = await get_reminder(session, user_pk=user_pk, number=number)
@@ -226,6 +230,15 @@ class Reminders:
                 raise ReminderError(f"You have no reminder #{number}.")
             if not await acknowledge_latest_occurrence(session, reminder_id=reminder.id, now=now):
                 raise ReminderError(f"Reminder #{number} hasn't gone off yet, so there is nothing to mark done.")
+            if reminder.state == "active" and not is_recurring(reminder.schedule):
+                reminder.state = "done"
+                reminder.next_run_at = None
+            elif reminder.state == "active" and reminder.next_run_at is not None:
+                regular = next_fire_time(
+                    reminder.schedule, reminder.timezone, after=now, previous=reminder.last_run_at
+                )
+                if regular is not None and reminder.next_run_at < regular:
+                    reminder.next_run_at = regular
             return ReminderView.of(reminder)
 
     async def at_limit(self, *, user_pk: int) -> bool:

@@ -357,6 +357,9 @@ async def test_card_buttons_after_a_delivery(bot):
     async with bot.sessionmaker() as session:
         acknowledged = (await session.execute(select(Occurrence.acknowledged_at))).scalar_one()
     assert acknowledged == NOW + timedelta(minutes=2)
+    # Done after a snooze ends the one-off: it must not come back at the snooze time.
+    row = await bot.row(1)
+    assert (row.state, row.next_run_at) == ("done", None)
     assert await bot.press({"nudge": "done", "number": 7}) == ["You have no reminder #7."]
     assert await bot.press({"nudge": "fly", "number": 1}) == ["I don't know that button."]
 
@@ -475,3 +478,28 @@ async def test_where_a_choice_is_expected_the_bot_offers_buttons(bot):
     assert confirmed == "✅ Reminder #1 set: stretch, on Tue 24 Nov 2026 14:00 CET."
     [lost] = await bot.send(message("blah blah"))
     assert suggestions(lost) == ["my reminders", "my alerts", "help"]
+
+
+async def test_done_after_snoozing_a_recurring_reminder_goes_back_to_its_schedule(bot):
+    await bot.say("every day at 13:05 remind me to drink water")
+    async with bot.sessionmaker.begin() as session:
+        row = (await session.execute(select(Reminder))).scalar_one()
+        fired_at = row.next_run_at  # 13:05 CET today
+        session.add(Occurrence(reminder_id=row.id, conversation_pk=row.conversation_pk, due_at=fired_at,
+                               payload={"type": "message"}, status="sent", claimed_at=fired_at))
+        row.last_run_at, row.next_run_at = fired_at, fired_at + timedelta(days=1)
+    bot.clock.now = fired_at + timedelta(minutes=1)
+    await bot.press({"nudge": "snooze", "number": 1, "minutes": 10})
+    assert (await bot.row(1)).next_run_at == fired_at + timedelta(minutes=11)
+    assert await bot.press({"nudge": "done", "number": 1}) == ["👍 Done: #1 drink water."]
+    row = await bot.row(1)
+    assert (row.state, row.next_run_at) == ("active", fired_at + timedelta(days=1))
+
+
+async def test_markdown_in_a_reminder_is_shown_as_written(bot):
+    [reply] = await bot.send(message("remind me to send **Q3** <b>numbers</b> in 10 minutes"))
+    card = card_of(reply)
+    assert card["fallbackText"] == "✅ Reminder #1 set: send **Q3** <b>numbers</b>, on Tue 24 Nov 2026 13:10 CET."
+    [what] = [f["value"] for block in card["body"] if block["type"] == "FactSet" for f in block["facts"] if f["title"] == "What"]
+    assert what == r"send \*\*Q3\*\* \<b\>numbers\</b\>"
+    assert await bot.say("cancel 1") == [r"🗑️ Cancelled reminder #1: send \*\*Q3\*\* \<b\>numbers\</b\>."]
