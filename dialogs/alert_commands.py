@@ -15,7 +15,7 @@ from botbuilder.schema import Activity
 from dialogs.alert_parse import match_symbol
 from dialogs.cards import alerts_card, text_reply
 from dialogs.context import TurnUser
-from models.alerts import AlertError, Alerts, AlertView, format_price
+from models.alerts import AlertError, Alerts, AlertView, describe_source, format_price
 from models.schedule import format_local
 
 # Short ids are small positive integers; anything longer can't name an alert and must not
@@ -225,19 +225,27 @@ def describe_prices(alerts: Alerts, symbol: str | None, tz: str, now: datetime) 
     if symbol is None:
         if not known:
             return "I don't know any symbols yet."
-        return "\n".join(_price_line(alerts, name, tz, now) for name in known)
+        # A markdown list (single newlines run together in Web Chat), and the source said
+        # once when every price has the same one.
+        quotes = [alerts.quote(name) for name in known]
+        sources = {describe_source(q.source, q.simulated) for q in quotes if q is not None}
+        shared = len(sources) == 1
+        lines = [f"- {_price_line(alerts, name, tz, now, with_source=not shared)}" for name in known]
+        if shared:
+            lines.append(f"\nSource: {sources.pop()}.")
+        return "\n".join(lines)
     found = match_symbol(symbol, known)
     if found is None:
         return f"I don't know {symbol}. I know: {', '.join(known)}."
     return _price_line(alerts, found, tz, now)
 
 
-def _price_line(alerts: Alerts, symbol: str, tz: str, now: datetime) -> str:
+def _price_line(alerts: Alerts, symbol: str, tz: str, now: datetime, with_source: bool = True) -> str:
     quote = alerts.quote(symbol)
     if quote is None:
         return f"{symbol}: I have no price yet."
-    note = f"source: {quote.source}" + (" — not real market data" if quote.simulated else "")
+    note = f" (source: {describe_source(quote.source, quote.simulated)})" if with_source else ""
     seen = format_local(quote.at, tz)
     if now - quote.at > STALE_AFTER:
-        return f"{symbol}: {format_price(quote.price)} (stale: last seen {seen}) ({note})"
-    return f"{symbol}: {format_price(quote.price)} at {seen} ({note})"
+        return f"{symbol}: {format_price(quote.price)} (stale: last seen {seen}){note}"
+    return f"{symbol}: {format_price(quote.price)} at {seen}{note}"

@@ -18,7 +18,16 @@ from dialogs.alert_parse import ParsedAlert, parse_alert, parse_percent, parse_t
 from dialogs.cancel_and_help import CancelAndHelpDialog
 from dialogs.cards import alert_set_card, text_reply
 from dialogs.context import get_turn_user
-from models.alerts import MAX_PERCENT, AlertError, AlertRequest, Alerts, AlertView, Quote, format_price
+from models.alerts import (
+    MAX_PERCENT,
+    AlertError,
+    AlertRequest,
+    Alerts,
+    AlertView,
+    Quote,
+    describe_source,
+    format_price,
+)
 from models.schedule import format_local
 
 CONDITION_EXAMPLES = '"above 70000", "below 180", "crosses 65000", "moves 5%" or "changes 1% within 1 hour"'
@@ -241,7 +250,7 @@ def confirmation(view: AlertView, quote: Quote, tz: str) -> Activity:
     E.g. "🔔 Alert #1 set: BTC goes above 70,000 (once). BTC is now 68,120.5 (simulated
     prices, not real market data), as of Tue 24 Nov 2026 13:00 CET."
     """
-    note = SIMULATED_NOTE if quote.simulated else f"source: {quote.source}"
+    note = SIMULATED_NOTE if quote.simulated else f"source: {describe_source(quote.source, False)}"
     text = (
         f"🔔 Alert #{view.number} set: {view.condition_text()} ({view.mode_text()}). "
         f"{view.symbol} is now {format_price(quote.price)} ({note}), "
@@ -256,7 +265,7 @@ def confirmation(view: AlertView, quote: Quote, tz: str) -> Activity:
         )
         text += " " + note
     facts = [
-        ("Now", f"{format_price(quote.price)} ({'simulated' if quote.simulated else quote.source})"),
+        ("Now", f"{format_price(quote.price)} ({'simulated' if quote.simulated else describe_source(quote.source, False)})"),
         ("As of", format_local(quote.at, tz)),
         ("Fires", view.mode_text()),
     ]

@@ -115,6 +115,15 @@ class AlertView:
         return "every time"
 
 
+def describe_source(source: str, simulated: bool) -> str:
+    """Where a price came from, in words a user understands (not "push" or "http:host")."""
+    if simulated:
+        return "simulated — not real market data"
+    if source == "push":
+        return "live feed"
+    return source.removeprefix("http:")
+
+
 def format_price(value: float) -> str:
     """A price with sensible precision: 70,000 / 68,120.50 / 182.35 / 1.0843 / 0.000123."""
     if value >= 10:

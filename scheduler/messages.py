@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 
 from typing import Any
 
-from models.alerts import format_price
+from models.alerts import describe_source, format_price
+from models.markdown import escape_markdown
 
 LATE_NOTE_AFTER = timedelta(minutes=1)
 
@@ -55,7 +56,8 @@ def reminder_activity(
     note = late_note(due_at, now)
     headline = f"⏰ Reminder #{number}: {text}"
     plain = headline + (f" ({note})" if note else "")
-    body = [{"type": "TextBlock", "text": headline, "wrap": True, "weight": "Bolder"}]
+    shown = f"⏰ Reminder #{number}: {escape_markdown(text)}"  # the card renders markdown
+    body = [{"type": "TextBlock", "text": shown, "wrap": True, "weight": "Bolder"}]
     if note:
         body.append({"type": "TextBlock", "text": f"Sorry, {note}.", "isSubtle": True, "wrap": True})
     actions = [
@@ -90,9 +92,7 @@ def alert_activity(
     headline = f"🔔 Alert #{number}: {condition_text}"
     detail = (
         f"{symbol} is at {format_price(price)} ({change_pct:+.2f}% vs {format_price(reference_price)}) "
-        f"at {at_local}. Source: {source}"
-        + (" (simulated prices, not real market data)" if simulated else "")
-        + "."
+        f"at {at_local}. Source: {describe_source(source, simulated)}."
     )
     plain = f"{headline}. {detail}"
     if repeat:

@@ -70,7 +70,7 @@ async def test_alert_set_in_chat_fires_once_when_a_pushed_tick_crosses(running_b
     assert [a["fired"] for a in answers] == [0, 1, 0]
     await running_bot.channel.wait_for_text("🔔 Alert #1: BTC goes above 70,000")
     [message] = alert_texts(running_bot.channel)
-    assert "BTC is at 70,500 (+0.71% vs 70,000)" in message and "Source: push" in message
+    assert "BTC is at 70,500 (+0.71% vs 70,000)" in message and "Source: live feed" in message
     assert card_buttons(running_bot.channel) == [["Re-arm"]]  # a once alert is done: re-arm it
     assert "CET" in message  # the time, in the user's zone
 

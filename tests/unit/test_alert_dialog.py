@@ -239,7 +239,7 @@ async def test_one_message_creates_the_alert_and_confirms_with_the_current_price
         ),
         (
             "MSFT below 400 repeatedly",
-            f"🔔 Alert #1 set: MSFT drops below 400 (every time). MSFT is now 420 (source: push), as of {AT}.",
+            f"🔔 Alert #1 set: MSFT drops below 400 (every time). MSFT is now 420 (source: live feed), as of {AT}.",
             {"symbol": "MSFT", "condition": "below", "threshold": 400.0, "repeat": True},
         ),
     ],
@@ -491,16 +491,29 @@ async def test_price_shows_source_and_local_time(bot):
     assert await bot.say("price BTC") == [
         f"BTC: 68,120.50 at {AT} (source: simulated — not real market data)"
     ]
-    assert await bot.say("price of msft") == [f"MSFT: 420 at {AT} (source: push)"]
+    assert await bot.say("price of msft") == [f"MSFT: 420 at {AT} (source: live feed)"]
     assert await bot.say("price eurusd") == [f"EUR/USD: {EURUSD} at {AT} (source: simulated — not real market data)"]
     assert await bot.say("price AAPL") == ["AAPL: I have no price yet."]
     assert await bot.say("price DOGE") == ["I don't know DOGE. I know: AAPL, BTC, ETH, EUR/USD, MSFT."]
+    # A markdown list; the source on each line, as the prices come from two.
     assert await bot.say("prices") == [
-        "AAPL: I have no price yet.\n"
-        f"BTC: 68,120.50 at {AT} (source: simulated — not real market data)\n"
-        f"ETH: 3,500 at {AT} (source: simulated — not real market data)\n"
-        f"EUR/USD: {EURUSD} at {AT} (source: simulated — not real market data)\n"
-        f"MSFT: 420 at {AT} (source: push)"
+        "- AAPL: I have no price yet.\n"
+        f"- BTC: 68,120.50 at {AT} (source: simulated — not real market data)\n"
+        f"- ETH: 3,500 at {AT} (source: simulated — not real market data)\n"
+        f"- EUR/USD: {EURUSD} at {AT} (source: simulated — not real market data)\n"
+        f"- MSFT: 420 at {AT} (source: live feed)"
+    ]
+
+
+async def test_prices_from_one_source_name_it_once(bot):
+    del bot.quotes["MSFT"]
+    assert await bot.say("prices") == [
+        "- AAPL: I have no price yet.\n"
+        f"- BTC: 68,120.50 at {AT}\n"
+        f"- ETH: 3,500 at {AT}\n"
+        f"- EUR/USD: {EURUSD} at {AT}\n"
+        "- MSFT: I have no price yet.\n"
+        "\nSource: simulated — not real market data."
     ]
 
 
