@@ -28,6 +28,7 @@ from dialogs.create_reminder import CreateReminderDialog, valid_zone
 from dialogs.proactive import ProactiveRoute
 from dialogs.timeparse import parse_reminder
 from dialogs.turn_log import note_action
+from models.markdown import escape_markdown
 from models.alerts import Alerts
 from models.reminders import ReminderError, Reminders
 from models.schedule import format_local
@@ -297,19 +298,19 @@ class NudgeBot(ActivityHandler):
                 reply = f"Cancelled {count} reminder{'s' if count != 1 else ''}." if count else "You have no reminders to cancel."
             elif command.name == "cancel":
                 view = await reminders.cancel(user_pk=user.user_pk, number=command.number)
-                reply = f"🗑️ Cancelled reminder #{view.number}: {view.text}."
+                reply = f"🗑️ Cancelled reminder #{view.number}: {escape_markdown(view.text)}."
             elif command.name == "pause":
                 view = await reminders.pause(user_pk=user.user_pk, number=command.number)
-                reply = f"⏸️ Paused reminder #{view.number}: {view.text}. Say \"resume {view.number}\" to restart it."
+                reply = f"⏸️ Paused reminder #{view.number}: {escape_markdown(view.text)}. Say \"resume {view.number}\" to restart it."
             elif command.name == "resume":
                 view = await reminders.resume(user_pk=user.user_pk, number=command.number)
-                reply = f"▶️ Resumed reminder #{view.number}: {view.text}, next {self._when(view.next_run_at, view.timezone)}."
+                reply = f"▶️ Resumed reminder #{view.number}: {escape_markdown(view.text)}, next {self._when(view.next_run_at, view.timezone)}."
             elif command.name == "snooze":
                 view = await reminders.snooze(user_pk=user.user_pk, number=command.number, minutes=command.minutes)
                 reply = f"😴 Snoozed reminder #{view.number} until {self._when(view.next_run_at, view.timezone)}."
             elif command.name == "done":
                 view = await reminders.done(user_pk=user.user_pk, number=command.number)
-                reply = f"👍 Done: #{view.number} {view.text}."
+                reply = f"👍 Done: #{view.number} {escape_markdown(view.text)}."
             elif command.name == "show_timezone":
                 reply = (
                     f'Your time zone is {user.timezone}. To change it, say "set my timezone to Europe/Prague" (or yours).'

@@ -18,6 +18,7 @@ from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity, ActionTypes, CardAction, SuggestedActions
 
 from models.alerts import AlertView
+from models.markdown import escape_markdown
 from models.reminders import ReminderView
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -94,10 +95,10 @@ def reminder_set_card(view: ReminderView, when: str) -> Activity:
     """The confirmation of a new reminder: what, when, how often; a button to undo it."""
     if view.recurring:
         plain = f"✅ Reminder #{view.number} set: {view.text}, {view.description}. First one: {when}."
-        facts = [("What", view.text), ("Repeats", view.description), ("First one", when)]
+        facts = [("What", escape_markdown(view.text)), ("Repeats", view.description), ("First one", when)]
     else:
         plain = f"✅ Reminder #{view.number} set: {view.text}, on {when}."
-        facts = [("What", view.text), ("When", when)]
+        facts = [("What", escape_markdown(view.text)), ("When", when)]
     return card_reply(
         plain,
         [text_block(f"✅ Reminder #{view.number} set", weight="Bolder", size="Medium"), fact_set(facts)],
@@ -118,7 +119,7 @@ def reminders_card(views: Sequence[ReminderView], plain: str, when: Callable[[Re
             lines.append("Paused")
         toggle = ("Resume", "resume") if paused else ("Pause", "pause")
         entries.append(item(
-            f"#{view.number} {view.text}",
+            f"#{view.number} {escape_markdown(view.text)}",
             lines,
             [
                 button(toggle[0], {"nudge": toggle[1], "number": view.number}),
