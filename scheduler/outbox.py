@@ -103,7 +103,8 @@ class ConversationPacer:
         self.rate = rate
         self.burst = burst
         self._clock = clock
-        self._buckets: dict[object, tuple[float, float]] = {}
+        self._buckets: dict[object, tuple[float, float]] = {}  # bookings
+        self._sent: dict[object, tuple[float, float]] = {}  # sends actually started
 
     def reserve(self, key: object) -> float:
         """Book a send to ``key``; return how many seconds it must wait first."""
@@ -117,6 +118,23 @@ class ConversationPacer:
         self._buckets[key] = (tokens, now)
         return 0.0 if tokens >= 0 else -tokens / self.rate
 
+    def admit(self, key: object) -> float:
+        """At the moment of sending: 0 if the send may go now, else how long to wait.
+
+        Bookings space sends out, but a send delayed after its booking (a stall of the
+        loop, a slow slot) can then start together with the next one. This second bucket
+        counts the sends that actually start, so the channel never sees more than the pace.
+        """
+        if self.rate <= 0:
+            return 0.0
+        now = self._clock()
+        tokens, last = self._sent.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        if tokens >= 1.0:
+            self._sent[key] = (tokens - 1.0, now)
+            return 0.0
+        return (1.0 - tokens) / self.rate
+
     def release(self, key: object) -> None:
         """Give back a booking that will not be used now (the send was deferred)."""
         if key in self._buckets:
@@ -124,9 +142,10 @@ class ConversationPacer:
             self._buckets[key] = (tokens + 1.0, last)
 
     def _forget_idle(self, now: float) -> None:
-        full = [k for k, (t, last) in self._buckets.items() if t + (now - last) * self.rate >= self.burst]
-        for key in full:
-            del self._buckets[key]
+        for buckets in (self._buckets, self._sent):
+            full = [k for k, (t, last) in buckets.items() if t + (now - last) * self.rate >= self.burst]
+            for key in full:
+                del buckets[key]
 
 
 # A send that would wait longer than this for its conversation's pace goes back to the
@@ -482,6 +501,8 @@ class Outbox:
                         self._unsent.add(oid)  # drain() puts it back to pending
                         return
                     self._started.add(oid)
+                    while (lag := self._pacer.admit(pace_key)) > 0:
+                        await asyncio.sleep(lag)
                     started = time.monotonic()
                     # The stored JSON goes to the deliverer as it is: no model objects per send.
                     if self._cancellable:

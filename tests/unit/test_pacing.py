@@ -29,6 +29,20 @@ def test_token_bucket_allows_a_burst_then_the_rate():
     assert ConversationPacer(rate=0).reserve("a") == 0.0
 
 
+def test_sends_that_start_late_together_are_still_spaced():
+    # Booked 0.5 s apart, but the first two were held up (a stalled loop) and all three
+    # reach the channel at once: the third must still wait for the pace.
+    now = [100.0]
+    pacer = ConversationPacer(rate=2.0, burst=2, clock=lambda: now[0])
+    assert [pacer.reserve("a") for _ in range(3)] == [0.0, 0.0, 0.5]
+    now[0] += 0.5
+    assert [pacer.admit("a") for _ in range(2)] == [0.0, 0.0]
+    assert pacer.admit("a") == 0.5  # not admitted: it waits and asks again
+    now[0] += 0.5
+    assert pacer.admit("a") == 0.0
+    assert ConversationPacer(rate=0).admit("a") == 0.0
+
+
 class TimedDeliverer(RecordingDeliverer):
     def __init__(self) -> None:
         super().__init__()
