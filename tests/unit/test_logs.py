@@ -40,3 +40,12 @@ def test_unknown_level_or_format_stops_the_start():
         configure_logging("LOUD")
     with pytest.raises(SystemExit, match="--log-format"):
         configure_logging("INFO", "xml")
+
+
+def test_timestamps_are_utc_to_the_millisecond_across_seconds():
+    stamps = []
+    for created in (1795550400.0, 1795550400.9996, 1795550401.042):
+        entry = record()
+        entry.created = created
+        stamps.append(json.loads(JsonFormatter().format(entry))["ts"])
+    assert stamps == ["2026-11-24T20:00:00.000Z", "2026-11-24T20:00:00.999Z", "2026-11-24T20:00:01.042Z"]
