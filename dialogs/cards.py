@@ -1,9 +1,5 @@
-"""Replies with Adaptive Cards and suggested actions, each with a plain-text fallback.
-
-A card reply carries no ``text``: Web Chat and Teams would show it as a second bubble
-above the card. The plain version goes into the card's ``fallbackText`` (clients that can't
-render the card show it), the activity's ``summary`` (notifications, transcripts) and
-``speak`` (screen readers and voice channels).
+"""Replies with Adaptive Cards and suggested actions, each with a plain-text fallback
+(built as proactive messages are: models.card_json).
 
 Buttons send ``{"nudge": <action>, "number": N, ...}`` back, as the delivered reminder's
 and alert's cards do (scheduler/messages.py); the bot runs them like the typed command.
@@ -14,15 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from botbuilder.core import CardFactory, MessageFactory
+from botbuilder.core import MessageFactory
 from botbuilder.schema import Activity, ActionTypes, CardAction, SuggestedActions
 
 from models.alerts import AlertView
+from models.card_json import adaptive_card, card_message
 from models.markdown import escape_markdown
 from models.reminders import ReminderView
-
-SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-
 
 def text_block(text: str, **style: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text, "wrap": True, **style}
@@ -40,19 +34,7 @@ def card_reply(
 ) -> Activity:
     """A message showing an Adaptive Card built from ``body`` and ``actions``; ``plain`` says
     the same for clients that can't show it."""
-    card: dict[str, Any] = {
-        "type": "AdaptiveCard",
-        "$schema": SCHEMA,
-        "version": "1.3",
-        "fallbackText": plain,
-        "speak": plain,
-        "body": body,
-    }
-    if actions:
-        card["actions"] = list(actions)
-    reply = MessageFactory.attachment(CardFactory.adaptive_card(card))
-    reply.summary = plain[:200]
-    reply.speak = plain
+    reply = Activity().deserialize(card_message(adaptive_card(body, actions), plain))
     if suggestions:
         reply.suggested_actions = suggested(suggestions)
     return reply
@@ -114,22 +96,30 @@ def reminders_card(views: Sequence[ReminderView], plain: str, when: Callable[[Re
         lines = [f"Next: {when(view)}"]
         if view.recurring:
             lines.append(f"Repeats {view.description}")
-        paused = view.state == "paused"
-        if paused:
+        if view.state == "paused":
             lines.append("Paused")
-        toggle = ("Resume", "resume") if paused else ("Pause", "pause")
-        entries.append(item(
-            f"#{view.number} {escape_markdown(view.text)}",
-            lines,
-            [
-                button(toggle[0], {"nudge": toggle[1], "number": view.number}),
-                button("Cancel", {"nudge": "cancel", "number": view.number}),
-            ],
-            subtle=paused,
-        ))
-    count = len(views)
-    title = text_block(f"Your reminders ({count})", weight="Bolder", size="Medium")
-    return card_reply(plain, [title, *entries])
+        entries.append((f"#{view.number} {escape_markdown(view.text)}", lines, view.number, view.state == "paused"))
+    return _list_card(plain, "Your reminders", entries, pause="pause", resume="resume", cancel="cancel")
+
+
+def _list_card(
+    plain: str,
+    heading: str,
+    entries: Sequence[tuple[str, list[str], int, bool]],
+    *,
+    pause: str,
+    resume: str,
+    cancel: str,
+) -> Activity:
+    """A list of (title, detail lines, number, paused) entries, each with a Pause or Resume
+    button and a Cancel button sending the ``nudge`` actions named."""
+    body = [text_block(f"{heading} ({len(entries)})", weight="Bolder", size="Medium")]
+    for title, lines, number, paused in entries:
+        toggle = button("Resume", {"nudge": resume, "number": number}) if paused else (
+            button("Pause", {"nudge": pause, "number": number})
+        )
+        body.append(item(title, lines, [toggle, button("Cancel", {"nudge": cancel, "number": number})], subtle=paused))
+    return card_reply(plain, body)
 
 
 # --- price alerts ---------------------------------------------------------------------
@@ -152,21 +142,13 @@ def alert_set_card(view: AlertView, plain: str, facts: Sequence[tuple[str, str]]
 
 def alerts_card(views: Sequence[AlertView], plain: str, lines: Callable[[AlertView], list[str]]) -> Activity:
     """The "my alerts" list: one entry per alert with Pause/Resume and Cancel buttons."""
-    entries = []
-    for view in views:
-        paused = view.state == "paused"
-        toggle = ("Resume", "alert-resume") if paused else ("Pause", "alert-disable")
-        entries.append(item(
-            f"#{view.number} {view.condition_text()}",
-            lines(view),
-            [
-                button(toggle[0], {"nudge": toggle[1], "number": view.number}),
-                button("Cancel", {"nudge": "alert-cancel", "number": view.number}),
-            ],
-            subtle=paused,
-        ))
-    title = text_block(f"Your price alerts ({len(views)})", weight="Bolder", size="Medium")
-    return card_reply(plain, [title, *entries])
+    entries = [
+        (f"#{view.number} {view.condition_text()}", lines(view), view.number, view.state == "paused")
+        for view in views
+    ]
+    return _list_card(
+        plain, "Your price alerts", entries, pause="alert-disable", resume="alert-resume", cancel="alert-cancel"
+    )
 
 
 def as_reply(reply: str | Activity) -> Activity:

@@ -30,7 +30,8 @@ from botbuilder.schema import (
     SuggestedActions,
 )
 
-ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+from models.card_json import ADAPTIVE_CARD
+
 
 MAX_TEXT = 10_000
 MAX_SUMMARY = 500

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from models.alerts import describe_source, format_price
+from models.card_json import adaptive_card, card_message
 from models.markdown import escape_markdown
 
 LATE_NOTE_AFTER = timedelta(minutes=1)
@@ -31,22 +32,6 @@ def late_note(due_at: datetime, now: datetime) -> str | None:
         return f"late by {minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"late by {hours} h {minutes} min"
-
-
-ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
-
-
-def card_message(card: dict[str, Any], plain: str) -> dict[str, Any]:
-    """A message carrying ``card`` and no ``text`` (Web Chat and Teams would show it as a
-    second bubble above the card). ``plain`` is the card's fallback text and the message's
-    summary (notifications) and speech (screen readers)."""
-    return {
-        "type": "message",
-        "summary": plain[:200],
-        "speak": plain,
-        "inputHint": "acceptingInput",
-        "attachments": [{"contentType": ADAPTIVE_CARD, "content": {**card, "fallbackText": plain, "speak": plain}}],
-    }
 
 
 def reminder_activity(
@@ -65,14 +50,7 @@ def reminder_activity(
         {"type": "Action.Submit", "title": "Snooze 1 h", "data": {"nudge": "snooze", "number": number, "minutes": 60}},
         {"type": "Action.Submit", "title": "Done", "data": {"nudge": "done", "number": number}},
     ]
-    card = {
-        "type": "AdaptiveCard",
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": "1.3",
-        "body": body,
-        "actions": actions,
-    }
-    return card_message(card, plain)
+    return card_message(adaptive_card(body, actions), plain)
 
 
 def alert_activity(
@@ -104,14 +82,8 @@ def alert_activity(
     else:
         # A once alert is done after firing; the useful action is to watch again.
         actions = [{"type": "Action.Submit", "title": "Re-arm", "data": {"nudge": "alert-rearm", "number": number}}]
-    card = {
-        "type": "AdaptiveCard",
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": "1.3",
-        "body": [
-            {"type": "TextBlock", "text": headline, "wrap": True, "weight": "Bolder"},
-            {"type": "TextBlock", "text": detail, "wrap": True},
-        ],
-        "actions": actions,
-    }
-    return card_message(card, plain)
+    body = [
+        {"type": "TextBlock", "text": headline, "wrap": True, "weight": "Bolder"},
+        {"type": "TextBlock", "text": detail, "wrap": True},
+    ]
+    return card_message(adaptive_card(body, actions), plain)
