@@ -111,8 +111,7 @@ class ConversationPacer:
         if self.rate <= 0:
             return 0.0
         now = self._clock()
-        tokens, last = self._buckets.get(key, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - last) * self.rate) - 1.0
+        tokens = self._refilled(self._buckets, key, now) - 1.0
         if len(self._buckets) >= self.MAX_TRACKED:
             self._forget_idle(now)
         self._buckets[key] = (tokens, now)
@@ -128,12 +127,16 @@ class ConversationPacer:
         if self.rate <= 0:
             return 0.0
         now = self._clock()
-        tokens, last = self._sent.get(key, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        tokens = self._refilled(self._sent, key, now)
         if tokens >= 1.0:
             self._sent[key] = (tokens - 1.0, now)
             return 0.0
         return (1.0 - tokens) / self.rate
+
+    def _refilled(self, buckets: dict[object, tuple[float, float]], key: object, now: float) -> float:
+        """The tokens ``key`` has in ``buckets`` at ``now`` (a new key starts with a full burst)."""
+        tokens, last = buckets.get(key, (float(self.burst), now))
+        return min(float(self.burst), tokens + (now - last) * self.rate)
 
     def release(self, key: object) -> None:
         """Give back a booking that will not be used now (the send was deferred)."""
@@ -333,7 +336,9 @@ class Outbox:
         if lease_seconds < 2 * send_timeout:
             raise ValueError("the delivery lease must be at least twice the send timeout")
         self._sessionmaker = sessionmaker
-        self._writer = OutcomeWriter(sessionmaker, give_up_after=lease_seconds / 2, on_written=self._room_made)
+        # Set whenever claim slots may have freed up (a send answered or ended, outcomes written).
+        self._room = asyncio.Event()
+        self._writer = OutcomeWriter(sessionmaker, give_up_after=lease_seconds / 2, on_written=self._room.set)
         self._deliverer = deliverer
         self._clock = clock
         self.on_retry = on_retry
@@ -363,7 +368,6 @@ class Outbox:
         # Claimed and not yet recorded; the subset whose send has not been answered yet.
         self.in_flight: set[int] = set()
         self._unanswered: set[int] = set()
-        self._room = asyncio.Event()
 
     def free_slots(self) -> int:
         """How many more occurrences may be claimed now.
@@ -390,9 +394,6 @@ class Outbox:
         while self.free_slots() < want and self.in_flight:
             self._room.clear()
             await self._room.wait()
-
-    def _room_made(self) -> None:
-        self._room.set()
 
     def dispatch(self, sends: list[Send]) -> None:
         """Start sending; returns at once."""
@@ -585,34 +586,35 @@ class Outbox:
             "status": result.status,
             "ms": round(seconds * 1000, 1),
             "late_ms": round(late * 1000) if late is not None else None,
+            "error": (result.error or "")[:300] or None,
         }
+        delay = None if result.ok else self._retry.delay(attempts, result, self._rng)
         if result.ok:
             status = "sent"
-            logger.info("%s delivered", send.label, extra={"fields": {**fields, "outcome": "sent"}})
+        elif delay is None:
+            status = "failed"
+        else:
+            status = "pending"
+            next_attempt_at = now + timedelta(seconds=delay)
+            fields["retry_in_s"] = round(delay, 1)
+        outcome = "unreachable" if unreachable else {"sent": "sent", "pending": "retry"}.get(status, "failed")
+        fields["outcome"] = outcome
+        if result.ok:
+            logger.info("%s delivered", send.label, extra={"fields": fields})
             if late is not None:
                 self.metrics.lateness.labels(send.kind).observe(late)
+        elif delay is None:
+            logger.warning(
+                "%s NOT delivered, giving up after %d attempts", send.label, attempts, extra={"fields": fields}
+            )
+        elif result.status == 401:
+            logger.error(
+                "%s: the channel refused the bot's credentials (401); check "
+                "MicrosoftAppId/MicrosoftAppPassword. Kept for a retry",
+                send.label, extra={"fields": fields},
+            )
         else:
-            fields["error"] = (result.error or "")[:300] or None
-            delay = self._retry.delay(attempts, result, self._rng)
-            if delay is None:
-                status = "failed"
-                fields["outcome"] = "unreachable" if unreachable else "failed"
-                logger.warning(
-                    "%s NOT delivered, giving up after %d attempts", send.label, attempts, extra={"fields": fields}
-                )
-            else:
-                status = "pending"
-                next_attempt_at = now + timedelta(seconds=delay)
-                fields.update(outcome="retry", retry_in_s=round(delay, 1))
-                if result.status == 401:
-                    logger.error(
-                        "%s: the channel refused the bot's credentials (401); check "
-                        "MicrosoftAppId/MicrosoftAppPassword. Kept for a retry",
-                        send.label, extra={"fields": fields},
-                    )
-                else:
-                    logger.warning("%s not delivered; will retry", send.label, extra={"fields": fields})
-        outcome = "unreachable" if unreachable else {"sent": "sent", "pending": "retry"}.get(status, "failed")
+            logger.warning("%s not delivered; will retry", send.label, extra={"fields": fields})
         self.metrics.outcomes.labels(send.kind, outcome).inc()
         outcome_row = Outcome(
             occurrence_id=send.occurrence_id,
