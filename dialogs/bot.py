@@ -58,9 +58,9 @@ WELCOME = (
     "👋 Hi, I'm Nudge. I'll message you when it's time: try "
     '"remind me to stretch in 1 minute". Say "help" for everything I can do.'
 )
-# Offered as buttons where the user may not know what to say next.
 # Reminder buttons that run the typed command of the same name ("cancel 3", "pause 3"...).
 CARD_COMMANDS = ("done", "cancel", "pause", "resume")
+# Offered as buttons where the user may not know what to say next.
 START_SUGGESTIONS = ("remind me to stretch in 1 minute", "alert me when BTC goes above 70000", "help")
 MENU_SUGGESTIONS = ("my reminders", "my alerts", "help")
 

@@ -250,13 +250,14 @@ def confirmation(view: AlertView, quote: Quote, tz: str) -> Activity:
     E.g. "🔔 Alert #1 set: BTC goes above 70,000 (once). BTC is now 68,120.5 (simulated
     prices, not real market data), as of Tue 24 Nov 2026 13:00 CET."
     """
-    note = SIMULATED_NOTE if quote.simulated else f"source: {describe_source(quote.source, False)}"
+    source = "simulated" if quote.simulated else describe_source(quote.source, False)
     text = (
         f"🔔 Alert #{view.number} set: {view.condition_text()} ({view.mode_text()}). "
-        f"{view.symbol} is now {format_price(quote.price)} ({note}), "
+        f"{view.symbol} is now {format_price(quote.price)} "
+        f"({SIMULATED_NOTE if quote.simulated else f'source: {source}'}), "
         f"as of {format_local(quote.at, tz)}."
     )
-    note = None
+    note = None  # said under the card's facts
     if already_true(view, quote.price):
         side = "at" if quote.price == view.threshold else view.condition
         note = (
@@ -265,7 +266,7 @@ def confirmation(view: AlertView, quote: Quote, tz: str) -> Activity:
         )
         text += " " + note
     facts = [
-        ("Now", f"{format_price(quote.price)} ({'simulated' if quote.simulated else describe_source(quote.source, False)})"),
+        ("Now", f"{format_price(quote.price)} ({source})"),
         ("As of", format_local(quote.at, tz)),
         ("Fires", view.mode_text()),
     ]
