@@ -2,8 +2,10 @@
 
 A request is stored as one ``notifications`` row and answered at once (202). The scheduler
 expands it when it is due, in bounded pages, into one outbox occurrence per target
-conversation (``pending``, so the outbox sends them with its usual concurrency, retries and
-leases), which is also the per-target delivery record ``GET /api/notify/{id}`` reports.
+conversation, which is also the per-target delivery record ``GET /api/notify/{id}`` reports.
+A page is written already claimed for the scheduler to send at once, as far as its outbox
+has room; the rest is ``pending`` for the outbox to claim (with the same concurrency,
+retries and leases) as slots free up.
 
 The scheduler is told about new due times through ``on_due`` (its ``poke``); this module
 imports nothing from the scheduler.
@@ -115,15 +117,39 @@ async def _resolve(
     return sorted(found.items()), unknown
 
 
-async def expand_due_notification(
-    session: AsyncSession, *, now: datetime, page: int = EXPAND_PAGE
-) -> int | None:
-    """Expand (a page of) the earliest due notification into pending occurrences.
+@dataclass(frozen=True)
+class ExpandedPage:
+    """A page of a due notification, written as occurrences.
 
-    Returns None when nothing is due, else the number of occurrences written (0 is
-    possible: a broadcast's last, empty page). Safe to run in several processes at once:
-    the notification row is locked (``SKIP LOCKED`` on PostgreSQL) and each conversation
-    gets at most one occurrence per notification.
+    Attributes:
+        written: occurrences written (0 is possible: a broadcast's last, empty page).
+        activity: the notification's activity, shared by all its occurrences.
+        due_at: when the notification was due.
+        claimed: (occurrence id, conversation pk, conversation reference) of the
+            occurrences written already claimed (``sending``) for the caller to send now.
+        pending: occurrences written ``pending`` (beyond ``claim``), for the outbox to claim.
+    """
+
+    written: int
+    activity: dict[str, Any]
+    due_at: datetime
+    claimed: list[tuple[int, int, dict[str, Any]]]
+    pending: int
+
+
+async def expand_due_notification(
+    session: AsyncSession, *, now: datetime, page: int = EXPAND_PAGE, claim: int = 0
+) -> ExpandedPage | None:
+    """Expand (a page of) the earliest due notification into occurrences.
+
+    Up to ``claim`` of them are written already claimed (``sending``, claimed ``now``), so
+    the caller sends them straight away instead of writing, claiming and marking each; the
+    rest are ``pending``, due now, for the outbox to claim as slots free up. A claimed
+    occurrence is leased like any other: if the caller dies, another process sends it.
+
+    Returns None when nothing is due. Safe to run in several processes at once: the
+    notification row is locked (``SKIP LOCKED`` on PostgreSQL) and each conversation gets
+    at most one occurrence per notification.
     """
     stmt = (
         select(Notification)
@@ -156,32 +182,55 @@ async def expand_due_notification(
     else:
         conversations, unknown = await _resolve(session, targets)
         finished = True
+    claimed: list[tuple[int, int, dict[str, Any]]] = []
+    pending = 0
     if conversations:
-        values = [
-            {
+        values = []
+        for conversation_pk, active in conversations:
+            status = "skipped"
+            if active:
+                status = "sending" if claim > 0 else "pending"
+                claim -= 1
+                pending += status == "pending"
+            values.append({
                 "kind": "notify",
                 "notification_id": notification.id,
                 "conversation_pk": conversation_pk,
                 "due_at": notification.deliver_at,
                 "payload": None,
-                "status": "pending" if active else "skipped",
+                "status": status,
                 "attempts": 0,
-                "next_attempt_at": now if active else None,
-                "last_error": None if active else "conversation is inactive",
-            }
-            for conversation_pk, active in conversations
-        ]
+                "claimed_at": now if status == "sending" else None,
+                "next_attempt_at": now if status == "pending" else None,
+                "last_error": "conversation is inactive" if status == "skipped" else None,
+            })
         # One cached statement, executemany (the driver batches the rows); a statement with
         # the rows inlined as VALUES would be compiled anew for every page.
-        stmt = dialect_insert(session, Occurrence.__table__).on_conflict_do_nothing(
-            index_elements=["notification_id", "conversation_pk"]
+        occurrences = Occurrence.__table__
+        stmt = (
+            dialect_insert(session, occurrences)
+            .on_conflict_do_nothing(index_elements=["notification_id", "conversation_pk"])
+            .returning(occurrences.c.id, occurrences.c.conversation_pk, occurrences.c.status)
         )
+        sending: dict[int, int] = {}  # conversation pk -> occurrence id
         for start in range(0, len(values), INSERT_CHUNK):
-            await session.execute(stmt, values[start : start + INSERT_CHUNK])
+            written = await session.execute(stmt, values[start : start + INSERT_CHUNK])
+            sending.update((pk, oid) for oid, pk, status in written.tuples() if status == "sending")
+        if sending:
+            references = await session.execute(
+                select(Conversation.id, Conversation.reference).where(Conversation.id.in_(list(sending)))
+            )
+            claimed = [(sending[pk], pk, reference) for pk, reference in references.tuples()]
     if finished:
         notification.status = "dispatched"
         notification.unknown = unknown
-    return len(conversations)
+    return ExpandedPage(
+        written=len(conversations),
+        activity=notification.activity,
+        due_at=notification.deliver_at,
+        claimed=claimed,
+        pending=pending,
+    )
 
 
 async def _status_counts(session: AsyncSession, notification_id: str) -> dict[str, int]:

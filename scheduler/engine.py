@@ -9,7 +9,8 @@ sends abandoned by a dead process. Because the wake job is set to the exact due 
 reminders fire on time rather than on a polling tick.
 
 A pass claims due reminders in batches, expands due notifications (from external systems)
-into one pending occurrence per target conversation, and claims pending sends. Claiming records an ``Occurrence`` (status
+into one occurrence per target conversation (claimed at once, as far as the outbox has
+room), and claims pending sends. Claiming records an ``Occurrence`` (status
 "sending", with the message as its payload) and advances the reminder to its next
 occurrence in one transaction, so a restart never sends the same occurrence twice and
 never skips one. The :class:`~scheduler.outbox.Outbox` then sends it and records the
@@ -30,7 +31,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from models.notifications import expand_due_notification
+from models.notifications import EXPAND_PAGE, expand_due_notification
 from models.schedule import ScheduleError, is_recurring, next_fire_time
 from models.store import earliest_due_time, lock_due_reminders
 from scheduler.delivery import Deliverer
@@ -260,8 +261,8 @@ class ReminderScheduler:
         self._track()
         self._pass_running = True
         stuck_at: datetime | None = None
-        scanned_at = 0.0  # monotonic time of the last look for due reminders and pages
-        more_reminders = expanded = False
+        scanned_at = 0.0  # monotonic time of the last look for everything
+        more_reminders = expanded = more_resends = False
         try:
             while not self._stopping:
                 self._repass = False
@@ -269,26 +270,37 @@ class ReminderScheduler:
                 if self._stopping:
                     break  # SIGTERM came while waiting: claim nothing more
                 now = self._clock()
-                # While sends stream out, this loop comes round every few milliseconds. Due
-                # reminders and notification pages are looked for (a transaction each) at
-                # most every SCAN_INTERVAL then, unless the last look found more than it took.
-                scan = more_reminders or expanded or time.monotonic() - scanned_at >= SCAN_INTERVAL
-                claimed: list[Send] = []
-                more_reminders = expanded = False
+                # While sends stream out, this loop comes round every few milliseconds. Each
+                # kind of work (due reminders, notification pages, retries and take-overs)
+                # costs a transaction to look for, so it is looked for at most every
+                # SCAN_INTERVAL then, unless its last look found more than it could take.
+                scan = time.monotonic() - scanned_at >= SCAN_INTERVAL
                 if scan:
                     scanned_at = time.monotonic()
-                    # Claim no more than can start soon, so nothing waits long enough in this
-                    # process for another instance's lease take-over to send it too.
+                claimed: list[Send] = []
+                # Claim no more than can start soon, so nothing waits long enough in this
+                # process for another instance's lease take-over to send it too. Each limit
+                # is read right before its claim: slots free up meanwhile.
+                if scan or more_reminders:
                     limit = min(self._batch_size, self.outbox.free_slots())
-                    claimed = await self._claim_reminders(now, limit)
-                    self.outbox.dispatch(claimed)  # before anything else can fail
-                    more_reminders = limit > 0 and len(claimed) >= limit
-                    expanded = await self._expand_notification(now)
-                limit = min(self._batch_size, self.outbox.free_slots())  # slots freed meanwhile
-                resends = await self.outbox.claim_resends(now, limit)
-                self.outbox.dispatch(resends)
-                claimed += resends
-                if more_reminders or expanded or len(resends) >= limit:
+                    reminders = await self._claim_reminders(now, limit)
+                    self.outbox.dispatch(reminders)  # before anything else can fail
+                    claimed += reminders
+                    more_reminders = limit > 0 and len(reminders) >= limit
+                if scan or expanded:
+                    limit = min(self._batch_size, self.outbox.free_slots())
+                    if limit > 0:
+                        expanded, sends, pending = await self._expand_notification(now, limit)
+                        self.outbox.dispatch(sends)
+                        claimed += sends
+                        more_resends = more_resends or pending > 0
+                if scan or more_resends:
+                    limit = min(self._batch_size, self.outbox.free_slots())
+                    resends = await self.outbox.claim_resends(now, limit)
+                    self.outbox.dispatch(resends)
+                    claimed += resends
+                    more_resends = len(resends) >= limit
+                if more_reminders or expanded or more_resends:
                     continue
                 if not scan:
                     scanned_at = 0.0  # the stream ran dry: look at everything before sleeping
@@ -310,23 +322,38 @@ class ReminderScheduler:
         finally:
             self._pass_running = False
 
-    async def _expand_notification(self, now: datetime) -> bool:
-        """Write (a page of) a due notification's sends as pending occurrences; True if it did.
+    async def _expand_notification(self, now: datetime, limit: int) -> tuple[bool, list[Send], int]:
+        """Write a page of a due notification's sends, up to ``limit`` of them already
+        claimed; returns (whether a notification was due, the claimed sends, how many were
+        written pending for the outbox to claim).
 
-        The outbox claims them like retries, as slots free up, so a broadcast to many
-        conversations goes out with the outbox's bounded concurrency. A failure is logged
-        and tried again on a later pass; it doesn't stop reminders and retries.
+        Sending a page straight from its expansion saves claiming and marking each row. A
+        failure is logged and tried again on a later pass; it doesn't stop reminders and
+        retries.
         """
         try:
             async with self._sessionmaker.begin() as session:
-                written = await expand_due_notification(session, now=now)
+                page = await expand_due_notification(session, now=now, page=min(limit, EXPAND_PAGE), claim=limit)
         except Exception:
             logger.exception("could not expand a due notification; trying again later")
-            return False
-        if written is None:
-            return False
-        logger.debug("notification expanded into %d occurrences", written)
-        return True
+            return False, [], 0
+        if page is None:
+            return False, [], 0
+        logger.debug("notification expanded into %d occurrences", page.written)
+        sends = [
+            Send(
+                occurrence_id=occurrence_id,
+                attempts=0,
+                reference=reference,
+                payload=page.activity,
+                label=f"notify occurrence {occurrence_id}",
+                conversation_pk=conversation_pk,
+                kind="notify",
+                due_at=page.due_at,
+            )
+            for occurrence_id, conversation_pk, reference in page.claimed
+        ]
+        return True, sends, page.pending
 
     async def _claim_reminders(self, now: datetime, limit: int) -> list[Send]:
         if limit <= 0:

@@ -65,7 +65,7 @@ async def test_cancel_during_expansion_waits_and_then_cancels_everything(session
 
     monkeypatch.setattr(notifications_module, "_resolve", resolve_then_cancel)
     async with sessionmaker.begin() as session:
-        assert await expand_due_notification(session, now=datetime.now(UTC)) == 2
+        assert (await expand_due_notification(session, now=datetime.now(UTC))).written == 2
     result = await asyncio.wait_for(cancel["task"], 15)
     assert cancel["finished_inside"] is False  # it waited for the expansion's transaction
     assert result["status"] == "cancelled" and result["cancelled"] == 2
@@ -122,7 +122,7 @@ async def test_a_target_list_bigger_than_one_insert_is_expanded(sessionmaker):
         source="api", sender="api",
     )
     async with sessionmaker.begin() as session:
-        assert await expand_due_notification(session, now=datetime.now(UTC)) == 4000
+        assert (await expand_due_notification(session, now=datetime.now(UTC))).written == 4000
     assert len(await statuses(sessionmaker, accepted.body["id"])) == 4000
 
 
@@ -158,3 +158,80 @@ async def test_a_retry_after_the_requested_time_gets_the_first_answer(sessionmak
         parse_notify_request(body, now=at + timedelta(hours=1), max_targets=10, idempotency_key="k1")
     replayed = await service.replay(*replay_identity(body, "k1"))
     assert replayed is not None and replayed.replayed and replayed.body == accepted.body
+
+
+async def test_an_expansion_claims_what_the_caller_can_send_and_leaves_the_rest_pending(sessionmaker):
+    await users(sessionmaker, 5)
+    async with sessionmaker.begin() as session:
+        gone = (await session.execute(select(Conversation).where(Conversation.conversation_id == "c2"))).scalar_one()
+        gone.active = False
+    service = Notifications(sessionmaker=sessionmaker, on_due=lambda _: None)
+    accepted = await service.submit(
+        request({"users": [{"channelId": "emulator", "id": f"u{i}"} for i in range(5)], "text": "hi"}),
+        source="api", sender="api",
+    )
+    now = datetime.now(UTC)
+    async with sessionmaker.begin() as session:
+        page = await expand_due_notification(session, now=now, claim=2)
+    assert page.written == 5 and page.pending == 2
+    assert page.activity["text"] == "hi"
+    claimed = {conversation_pk: (oid, reference["conversation"]["id"]) for oid, conversation_pk, reference in page.claimed}
+    assert len(claimed) == 2
+    async with sessionmaker() as session:
+        rows = (
+            await session.execute(select(Occurrence).where(Occurrence.notification_id == accepted.body["id"]))
+        ).scalars().all()
+    by_status = {row.status: [] for row in rows}
+    for row in rows:
+        by_status[row.status].append(row)
+    assert sorted(by_status) == ["pending", "sending", "skipped"]
+    assert {row.conversation_pk: row.id for row in by_status["sending"]} == {pk: oid for pk, (oid, _) in claimed.items()}
+    assert all(row.claimed_at is not None and row.next_attempt_at is None for row in by_status["sending"])
+    assert len(by_status["pending"]) == 2 and all(row.next_attempt_at is not None for row in by_status["pending"])
+    # Each claimed row carries its own conversation's reference.
+    async with sessionmaker() as session:
+        for pk, (_, conversation_id) in claimed.items():
+            assert (await session.get(Conversation, pk)).conversation_id == conversation_id
+
+
+async def test_a_broadcast_page_goes_out_from_its_expansion_without_a_second_claim(sessionmaker, monkeypatch):
+    await users(sessionmaker, 20)
+    service = Notifications(sessionmaker=sessionmaker, on_due=lambda _: None)
+    accepted = await service.submit(request({"broadcast": True, "text": "all hands"}), source="api", sender="api")
+    lock = outbox_module.lock_occurrences_to_send
+    claimed_again: list[int] = []
+
+    async def counting(session, **kwargs):
+        rows = await lock(session, **kwargs)
+        claimed_again.extend(row.id for row in rows)
+        return rows
+
+    monkeypatch.setattr(outbox_module, "lock_occurrences_to_send", counting)
+    deliverer = RecordingDeliverer()
+    scheduler = ReminderScheduler(sessionmaker=sessionmaker, deliverer=deliverer, concurrency=8)
+    await asyncio.wait_for(scheduler.run_due(), 10)
+    await scheduler.outbox.idle(5)
+    assert sorted(reference["conversation"]["id"] for reference, _ in deliverer.sent) == sorted(f"c{i}" for i in range(20))
+    assert claimed_again == []  # every page was sent as its expansion claimed it
+    assert await statuses(sessionmaker, accepted.body["id"]) == ["sent"] * 20
+
+
+async def test_a_page_claimed_by_an_expansion_whose_process_died_is_taken_over_after_the_lease(sessionmaker):
+    await users(sessionmaker, 3)
+    service = Notifications(sessionmaker=sessionmaker, on_due=lambda _: None)
+    accepted = await service.submit(request({"broadcast": True, "text": "hi"}), source="api", sender="api")
+    died_at = datetime.now(UTC)
+    async with sessionmaker.begin() as session:
+        page = await expand_due_notification(session, now=died_at, claim=10)
+    assert len(page.claimed) == 3  # ...and the process dies before sending them
+    deliverer = RecordingDeliverer()
+    later = died_at + timedelta(seconds=121)
+    outbox = Outbox(sessionmaker=sessionmaker, deliverer=deliverer, clock=lambda: later, lease_seconds=120)
+    assert await outbox.claim_resends(died_at + timedelta(seconds=60), 10) == []  # still leased
+    sends = await outbox.claim_resends(later, 10)
+    assert sorted(send.occurrence_id for send in sends) == sorted(oid for oid, _, _ in page.claimed)
+    assert all(send.attempts == 1 for send in sends)  # it may have gone out: counted
+    outbox.dispatch(sends)
+    await outbox.idle(5)
+    assert len(deliverer.sent) == 3
+    assert await statuses(sessionmaker, accepted.body["id"]) == ["sent"] * 3
