@@ -8,6 +8,7 @@ card contents and full conversation references are never among them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -75,6 +76,48 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class LoopBatchingHandler(logging.StreamHandler):
+    """A ``StreamHandler`` that writes the lines logged during one turn of the event loop
+    in one call, at the end of that turn.
+
+    Each write to stderr is a system call that lets go of the GIL, and the database driver's
+    threads are waiting for it: a write per delivery line handed the GIL back and forth
+    thousands of times a second, which cost a fan-out about as much CPU as the HTTP client.
+    Lines logged from another thread, or with no loop running, are written at once;
+    :meth:`flush` (``logging.shutdown`` at exit) writes whatever is still gathered, so only
+    a ``kill -9`` can lose lines, those of the turn it interrupts.
+    """
+
+    def __init__(self, stream=None) -> None:
+        super().__init__(stream)
+        self._gathered: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            loop = asyncio._get_running_loop()
+            if loop is None:
+                super().emit(record)
+                return
+            line = self.format(record)
+            if not self._gathered:
+                loop.call_soon(self.flush)
+            self._gathered.append(line)
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
+    def flush(self) -> None:
+        with self.lock:  # an RLock: flush is also called inside emit, holding it
+            if self._gathered:
+                lines, self._gathered = self._gathered, []
+                try:
+                    self.stream.write(self.terminator.join(lines) + self.terminator)
+                except Exception:  # stderr gone: like StreamHandler, never raise from logging
+                    pass
+            super().flush()
+
+
 def configure_logging(level: str, fmt: str = "text") -> None:
     """Send every log record to stderr at ``level`` (a name such as ``INFO``) in ``fmt``.
 
@@ -93,7 +136,7 @@ def configure_logging(level: str, fmt: str = "text") -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    handler = logging.StreamHandler()
+    handler = LoopBatchingHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     root = logging.getLogger()
     for old in list(root.handlers):
