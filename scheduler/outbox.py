@@ -400,7 +400,7 @@ class Outbox:
         for send in sends:
             self.in_flight.add(send.occurrence_id)
             self._unanswered.add(send.occurrence_id)
-            task = asyncio.create_task(self._deliver(send), name=f"send-{send.occurrence_id}")
+            task = asyncio.create_task(self._deliver(send))
             self._tasks[send.occurrence_id] = task
             task.add_done_callback(lambda _, oid=send.occurrence_id: self._tasks.pop(oid, None))
 
