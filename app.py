@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hmac
 import json
 import logging
@@ -717,6 +718,22 @@ def use_event_loop(name: str) -> None:
         raise SystemExit(f"EVENT_LOOP must be uvloop or asyncio, not {name!r}")
 
 
+# The cyclic garbage collector's first generation runs after this many allocations (700 by
+# default). Every send allocates hundreds of short-lived objects that reference counting
+# frees, so at the default a fan-out spent 7% of the loop in collections that found little.
+GC_GEN0_THRESHOLD = 20_000
+
+
+async def settle_garbage_collector(_app: web.Application) -> None:
+    """Once started: move everything built so far (modules, SDK objects, the app) out of
+    the collector's sight with ``gc.freeze()``, and collect the young generation less often.
+    Cycles are still collected; full collections no longer walk the start-up heap."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_GEN0_THRESHOLD, middle, old)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the Nudge bot.")
     parser.add_argument(
@@ -735,8 +752,10 @@ def main(argv: list[str] | None = None) -> None:
     # SIGTERM: aiohttp stops accepting, gives open requests SHUTDOWN_HTTP_SECONDS, then the
     # cleanup contexts stop the scheduler (sends under way are recorded, the rest put back):
     # under 10 s in all.
+    app = create_app(settings)
+    app.on_startup.append(settle_garbage_collector)
     web.run_app(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         print=None,
