@@ -53,6 +53,10 @@ def is_postgres(session: AsyncSession) -> bool:
     return session.bind is not None and session.bind.dialect.name == "postgresql"
 
 
+# Built once: a statement built per call costs a cache-key computation every time.
+_TAKE_WRITE_LOCK = update(BotState.__table__).where(false()).values(key=BotState.__table__.c.key)
+
+
 async def lock_for_write(session: AsyncSession) -> None:
     """On SQLite, take the database's write lock now, before reading rows that will change.
 
@@ -62,7 +66,7 @@ async def lock_for_write(session: AsyncSession) -> None:
     front. On PostgreSQL the callers lock the rows themselves (``FOR UPDATE``).
     """
     if not is_postgres(session):
-        await session.execute(update(BotState).where(false()).values(key=BotState.key))
+        await session.execute(_TAKE_WRITE_LOCK)
 
 
 # --- users and conversation references -------------------------------------------------
