@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, false, func, select, update
+from sqlalchemy import BigInteger, DateTime, Integer, String, Text, bindparam, false, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -524,13 +525,56 @@ _RECORD = (
 )
 
 
+# On PostgreSQL the batch goes as one array per column and one set-based UPDATE: no
+# parameter set per row for SQLAlchemy to process, and in a fan-out the database work runs
+# on the event loop's thread.
+_RECORD_PG = text(
+    """
+    UPDATE occurrences AS o SET
+        status = v.status, attempts = v.attempts, next_attempt_at = v.next_attempt_at,
+        http_status = v.http_status, last_error = v.last_error, sent_at = v.sent_at
+    FROM unnest(
+        CAST(:ids AS bigint[]), CAST(:statuses AS varchar[]), CAST(:attempts AS integer[]),
+        CAST(:next_attempt_at AS timestamptz[]), CAST(:http_status AS integer[]),
+        CAST(:last_error AS text[]), CAST(:sent_at AS timestamptz[])
+    ) AS v(id, status, attempts, next_attempt_at, http_status, last_error, sent_at)
+    WHERE o.id = v.id AND o.status = 'sending'
+    """
+).bindparams(
+    bindparam("ids", type_=ARRAY(BigInteger)),
+    bindparam("statuses", type_=ARRAY(String)),
+    bindparam("attempts", type_=ARRAY(Integer)),
+    bindparam("next_attempt_at", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("http_status", type_=ARRAY(Integer)),
+    bindparam("last_error", type_=ARRAY(Text)),
+    bindparam("sent_at", type_=ARRAY(DateTime(timezone=True))),
+)
+
+
 async def record_outcomes(session: AsyncSession, *, outcomes: list[Outcome]) -> None:
-    """Record several attempts' outcomes in one statement (executemany).
+    """Record several attempts' outcomes in one statement (executemany on SQLite, arrays
+    on PostgreSQL).
 
     Only rows still ``sending`` change: a row another process took over after its lease
     keeps the newer claim's state.
     """
     if not outcomes:
+        return
+    errors = [outcome.error[:2000] if outcome.error else None for outcome in outcomes]
+    sent_at = [outcome.now if outcome.status == "sent" else None for outcome in outcomes]
+    if is_postgres(session):
+        await session.execute(
+            _RECORD_PG,
+            {
+                "ids": [outcome.occurrence_id for outcome in outcomes],
+                "statuses": [outcome.status for outcome in outcomes],
+                "attempts": [outcome.attempts for outcome in outcomes],
+                "next_attempt_at": [outcome.next_attempt_at for outcome in outcomes],
+                "http_status": [outcome.http_status for outcome in outcomes],
+                "last_error": errors,
+                "sent_at": sent_at,
+            },
+        )
         return
     await session.execute(
         _RECORD,
@@ -541,10 +585,10 @@ async def record_outcomes(session: AsyncSession, *, outcomes: list[Outcome]) -> 
                 "b_attempts": outcome.attempts,
                 "b_next_attempt_at": outcome.next_attempt_at,
                 "b_http_status": outcome.http_status,
-                "b_last_error": outcome.error[:2000] if outcome.error else None,
-                "b_sent_at": outcome.now if outcome.status == "sent" else None,
+                "b_last_error": error,
+                "b_sent_at": sent,
             }
-            for outcome in outcomes
+            for outcome, error, sent in zip(outcomes, errors, sent_at)
         ],
     )
 
