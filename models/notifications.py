@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import Integer, String, func, literal, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.notify_request import NotifyRequest, Targets, parse_notify_request, replay_identity
 from models.store import dialect_insert, is_postgres, lock_for_write
+from models.base import UTCDateTime
 from models.tables import Conversation, Notification, Occurrence, User
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -32,6 +33,8 @@ EXPAND_PAGE = 500
 # Rows per INSERT: 9 parameters each stays far below the drivers' 32,767 parameter limit.
 INSERT_CHUNK = 1000
 MAX_STATUS_PAGE = 1000
+_OCCURRENCES = Occurrence.__table__
+_CONVERSATIONS = Conversation.__table__
 # Occurrence statuses that are final; the rest (pending, sending) are still on their way.
 FINAL = ("sent", "failed", "skipped", "cancelled")
 
@@ -137,6 +140,52 @@ class ExpandedPage:
     pending: int
 
 
+async def _expand_broadcast_page(
+    session: AsyncSession, notification: Notification, now: datetime, page: int, claim: int
+) -> tuple[int, dict[int, int], bool]:
+    """Write the next page of a broadcast in one ``INSERT ... SELECT`` from the active
+    conversations after the notification's cursor, all claimed (``sending``) when ``claim``
+    is set (the page is then no bigger than ``claim``), else all ``pending``.
+
+    Returns (rows written, conversation pk -> occurrence id of the claimed ones, whether it
+    was the last page). The rows are built by the database: no parameter set per row.
+    """
+    if claim > 0:
+        page = min(page, claim)
+    status = "sending" if claim > 0 else "pending"
+    conversations = _CONVERSATIONS.c
+    rows = (
+        select(
+            literal("notify", String),
+            literal(notification.id, String),
+            conversations.id,
+            literal(notification.deliver_at, UTCDateTime()),
+            literal(status, String),
+            literal(0, Integer),
+            literal(now if status == "sending" else None, UTCDateTime()),
+            literal(now if status == "pending" else None, UTCDateTime()),
+        )
+        .where(conversations.active.is_(True), conversations.id > notification.cursor)
+        .order_by(conversations.id)
+        .limit(page)
+    )
+    stmt = (
+        dialect_insert(session, _OCCURRENCES)
+        .from_select(
+            ["kind", "notification_id", "conversation_pk", "due_at", "status", "attempts", "claimed_at",
+             "next_attempt_at"],
+            rows,
+        )
+        .on_conflict_do_nothing(index_elements=["notification_id", "conversation_pk"])
+        .returning(_OCCURRENCES.c.id, _OCCURRENCES.c.conversation_pk)
+    )
+    written = list((await session.execute(stmt)).tuples())
+    if written:
+        notification.cursor = max(pk for _, pk in written)
+    sending = {pk: oid for oid, pk in written} if status == "sending" else {}
+    return len(written), sending, len(written) < page
+
+
 async def expand_due_notification(
     session: AsyncSession, *, now: datetime, page: int = EXPAND_PAGE, claim: int = 0
 ) -> ExpandedPage | None:
@@ -167,65 +216,57 @@ async def expand_due_notification(
     if notification is None:
         return None
     targets = Targets.from_json(notification.targets)
+    sending: dict[int, int] = {}  # conversation pk -> occurrence id, written claimed
+    pending = 0
     if targets.broadcast:
-        rows = await session.execute(
-            select(Conversation.id, Conversation.active)
-            .where(Conversation.active.is_(True), Conversation.id > notification.cursor)
-            .order_by(Conversation.id)
-            .limit(page)
-        )
-        conversations = list(rows.tuples())
+        written, sending, finished = await _expand_broadcast_page(session, notification, now, page, claim)
+        pending = 0 if sending else written
         unknown: list[dict[str, Any]] = []
-        finished = len(conversations) < page
-        if conversations:
-            notification.cursor = conversations[-1][0]
     else:
         conversations, unknown = await _resolve(session, targets)
+        written = len(conversations)
         finished = True
-    claimed: list[tuple[int, int, dict[str, Any]]] = []
-    pending = 0
-    if conversations:
-        values = []
-        for conversation_pk, active in conversations:
-            status = "skipped"
-            if active:
-                status = "sending" if claim > 0 else "pending"
-                claim -= 1
-                pending += status == "pending"
-            values.append({
-                "kind": "notify",
-                "notification_id": notification.id,
-                "conversation_pk": conversation_pk,
-                "due_at": notification.deliver_at,
-                "payload": None,
-                "status": status,
-                "attempts": 0,
-                "claimed_at": now if status == "sending" else None,
-                "next_attempt_at": now if status == "pending" else None,
-                "last_error": "conversation is inactive" if status == "skipped" else None,
-            })
-        # One cached statement, executemany (the driver batches the rows); a statement with
-        # the rows inlined as VALUES would be compiled anew for every page.
-        occurrences = Occurrence.__table__
-        stmt = (
-            dialect_insert(session, occurrences)
-            .on_conflict_do_nothing(index_elements=["notification_id", "conversation_pk"])
-            .returning(occurrences.c.id, occurrences.c.conversation_pk, occurrences.c.status)
-        )
-        sending: dict[int, int] = {}  # conversation pk -> occurrence id
-        for start in range(0, len(values), INSERT_CHUNK):
-            written = await session.execute(stmt, values[start : start + INSERT_CHUNK])
-            sending.update((pk, oid) for oid, pk, status in written.tuples() if status == "sending")
-        if sending:
-            references = await session.execute(
-                select(Conversation.id, Conversation.reference).where(Conversation.id.in_(list(sending)))
+        if conversations:
+            values = []
+            for conversation_pk, active in conversations:
+                status = "skipped"
+                if active:
+                    status = "sending" if claim > 0 else "pending"
+                    claim -= 1
+                    pending += status == "pending"
+                values.append({
+                    "kind": "notify",
+                    "notification_id": notification.id,
+                    "conversation_pk": conversation_pk,
+                    "due_at": notification.deliver_at,
+                    "payload": None,
+                    "status": status,
+                    "attempts": 0,
+                    "claimed_at": now if status == "sending" else None,
+                    "next_attempt_at": now if status == "pending" else None,
+                    "last_error": "conversation is inactive" if status == "skipped" else None,
+                })
+            # One cached statement, executemany (the driver batches the rows); a statement with
+            # the rows inlined as VALUES would be compiled anew for every page.
+            stmt = (
+                dialect_insert(session, _OCCURRENCES)
+                .on_conflict_do_nothing(index_elements=["notification_id", "conversation_pk"])
+                .returning(_OCCURRENCES.c.id, _OCCURRENCES.c.conversation_pk, _OCCURRENCES.c.status)
             )
-            claimed = [(sending[pk], pk, reference) for pk, reference in references.tuples()]
+            for start in range(0, len(values), INSERT_CHUNK):
+                result = await session.execute(stmt, values[start : start + INSERT_CHUNK])
+                sending.update((pk, oid) for oid, pk, status in result.tuples() if status == "sending")
+    claimed: list[tuple[int, int, dict[str, Any]]] = []
+    if sending:
+        references = await session.execute(
+            select(Conversation.id, Conversation.reference).where(Conversation.id.in_(list(sending)))
+        )
+        claimed = [(sending[pk], pk, reference) for pk, reference in references.tuples()]
     if finished:
         notification.status = "dispatched"
         notification.unknown = unknown
     return ExpandedPage(
-        written=len(conversations),
+        written=written,
         activity=notification.activity,
         due_at=notification.deliver_at,
         claimed=claimed,
