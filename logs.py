@@ -83,24 +83,30 @@ class LoopBatchingHandler(logging.StreamHandler):
     Each write to stderr is a system call that lets go of the GIL, and the database driver's
     threads are waiting for it: a write per delivery line handed the GIL back and forth
     thousands of times a second, which cost a fan-out about as much CPU as the HTTP client.
-    Lines logged from another thread, or with no loop running, are written at once;
-    :meth:`flush` (``logging.shutdown`` at exit) writes whatever is still gathered, so only
-    a ``kill -9`` can lose lines, those of the turn it interrupts.
+    Lines logged from another thread, or with no loop running, are written at once (after
+    any gathered before them); :meth:`flush` (``logging.shutdown`` at exit) writes whatever is
+    still gathered. So only a process that dies without Python's exit handlers (``kill -9``,
+    ``os._exit``, a crash in native code) can lose lines: those of the turn it interrupts.
+    A broken stderr costs the gathered lines, never an exception or a busy loop.
     """
 
     def __init__(self, stream=None) -> None:
         super().__init__(stream)
         self._gathered: list[str] = []
+        # The loop a flush of the gathered lines is scheduled on (None: none is).
+        self._flush_on: asyncio.AbstractEventLoop | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             loop = asyncio._get_running_loop()
             if loop is None:
+                self.flush()  # lines gathered earlier go first
                 super().emit(record)
                 return
             line = self.format(record)
-            if not self._gathered:
+            if self._flush_on is not loop:  # none scheduled, or on a loop that has stopped since
                 loop.call_soon(self.flush)
+                self._flush_on = loop
             self._gathered.append(line)
         except RecursionError:
             raise
@@ -109,13 +115,13 @@ class LoopBatchingHandler(logging.StreamHandler):
 
     def flush(self) -> None:
         with self.lock:  # an RLock: flush is also called inside emit, holding it
-            if self._gathered:
-                lines, self._gathered = self._gathered, []
-                try:
+            lines, self._gathered, self._flush_on = self._gathered, [], None
+            try:
+                if lines:
                     self.stream.write(self.terminator.join(lines) + self.terminator)
-                except Exception:  # stderr gone: like StreamHandler, never raise from logging
-                    pass
-            super().flush()
+                super().flush()
+            except Exception:  # stderr gone: like StreamHandler, never raise from logging
+                pass
 
 
 def configure_logging(level: str, fmt: str = "text") -> None:

@@ -107,3 +107,68 @@ def test_without_a_running_loop_each_line_is_written_at_once():
     logger.info("one")
     logger.info("two")
     assert stream.writes == ["one\n", "two\n"]
+
+
+class BrokenStream:
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    def write(self, text: str) -> None:
+        self.attempts += 1
+        raise BrokenPipeError("the log shipper went away")
+
+    def flush(self) -> None:
+        raise BrokenPipeError("the log shipper went away")
+
+
+async def test_a_broken_stderr_loses_lines_but_never_raises_or_keeps_the_loop_busy():
+    stream = BrokenStream()
+    handler = LoopBatchingHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("test.batching.broken")
+    logger.propagate = False
+    logger.handlers = [handler]
+    logger.setLevel(logging.INFO)
+    for i in range(20):
+        logger.info("delivery %d", i)
+    handler.flush()  # what the end of the turn runs: it must not raise (asyncio would log that, here)
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert stream.attempts == 1  # one write for the turn, then nothing more scheduled
+    logger.info("later")
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert stream.attempts == 2
+
+
+async def test_a_line_from_another_thread_comes_after_the_lines_gathered_before_it():
+    stream = CountingStream()
+    logger = batching_logger(stream)
+    logger.info("1 loop")
+    worker = threading.Thread(target=logger.info, args=("2 thread",))
+    worker.start()
+    worker.join()
+    logger.info("3 loop")
+    await asyncio.sleep(0)
+    assert "".join(stream.writes) == "1 loop\n2 thread\n3 loop\n"
+
+
+def test_a_line_left_by_a_loop_that_stopped_is_written_by_the_next_loop():
+    stream = CountingStream()
+    logger = batching_logger(stream)
+
+    first = asyncio.new_event_loop()
+    first.call_soon(logger.info, "last line of the first loop")
+    first.call_soon(first.stop)  # the loop stops at the end of this turn, before the flush runs
+    first.run_forever()
+    first.close()
+    assert stream.writes == []
+
+    async def log_and_yield() -> None:
+        logger.info("first line of the second loop")
+        await asyncio.sleep(0)
+
+    second = asyncio.new_event_loop()
+    second.run_until_complete(log_and_yield())
+    second.close()
+    assert "".join(stream.writes) == "last line of the first loop\nfirst line of the second loop\n"
