@@ -30,7 +30,7 @@ from models.tables import Conversation, Notification, Occurrence, User
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 EXPAND_PAGE = 500
-# Rows per INSERT: 9 parameters each stays far below the drivers' 32,767 parameter limit.
+# Rows per INSERT: 10 parameters each stays far below the drivers' 32,767 parameter limit.
 INSERT_CHUNK = 1000
 MAX_STATUS_PAGE = 1000
 _OCCURRENCES = Occurrence.__table__
@@ -143,7 +143,7 @@ class ExpandedPage:
 async def _expand_broadcast_page(
     session: AsyncSession, notification: Notification, now: datetime, page: int, claim: int
 ) -> tuple[int, dict[int, int], bool]:
-    """Write the next page of a broadcast in one ``INSERT ... SELECT`` from the active
+    """Write the next page of a broadcast with one ``INSERT ... SELECT`` from the active
     conversations after the notification's cursor, all claimed (``sending``) when ``claim``
     is set (the page is then no bigger than ``claim``), else all ``pending``.
 
@@ -154,6 +154,18 @@ async def _expand_broadcast_page(
         page = min(page, claim)
     status = "sending" if claim > 0 else "pending"
     conversations = _CONVERSATIONS.c
+    # The page's ids first: the cursor and the end come from the conversations, not from the
+    # rows the insert wrote (a row skipped as a conflict must not end the broadcast early).
+    ids = (
+        await session.execute(
+            select(conversations.id)
+            .where(conversations.active.is_(True), conversations.id > notification.cursor)
+            .order_by(conversations.id)
+            .limit(page)
+        )
+    ).scalars().all()
+    if not ids:
+        return 0, {}, True
     rows = (
         select(
             literal("notify", String),
@@ -165,9 +177,7 @@ async def _expand_broadcast_page(
             literal(now if status == "sending" else None, UTCDateTime()),
             literal(now if status == "pending" else None, UTCDateTime()),
         )
-        .where(conversations.active.is_(True), conversations.id > notification.cursor)
-        .order_by(conversations.id)
-        .limit(page)
+        .where(conversations.active.is_(True), conversations.id > notification.cursor, conversations.id <= ids[-1])
     )
     stmt = (
         dialect_insert(session, _OCCURRENCES)
@@ -180,10 +190,9 @@ async def _expand_broadcast_page(
         .returning(_OCCURRENCES.c.id, _OCCURRENCES.c.conversation_pk)
     )
     written = list((await session.execute(stmt)).tuples())
-    if written:
-        notification.cursor = max(pk for _, pk in written)
+    notification.cursor = ids[-1]
     sending = {pk: oid for oid, pk in written} if status == "sending" else {}
-    return len(written), sending, len(written) < page
+    return len(written), sending, len(ids) < page
 
 
 async def expand_due_notification(

@@ -235,3 +235,25 @@ async def test_a_page_claimed_by_an_expansion_whose_process_died_is_taken_over_a
     await outbox.idle(5)
     assert len(deliverer.sent) == 3
     assert await statuses(sessionmaker, accepted.body["id"]) == ["sent"] * 3
+
+
+async def test_a_conflicting_row_neither_ends_a_broadcast_early_nor_stalls_it(sessionmaker):
+    await users(sessionmaker, 6)
+    service = Notifications(sessionmaker=sessionmaker, on_due=lambda _: None)
+    accepted = await service.submit(request({"broadcast": True, "text": "hi"}), source="api", sender="api")
+    async with sessionmaker.begin() as session:
+        first_two = (await session.execute(select(Conversation.id).order_by(Conversation.id).limit(2))).scalars().all()
+        # Already written for this notification (as by an earlier, interrupted expansion).
+        session.add(Occurrence(kind="notify", notification_id=accepted.body["id"], conversation_pk=first_two[1],
+                               due_at=datetime.now(UTC), status="sent", attempts=1))
+    pages = []
+    for _ in range(10):
+        async with sessionmaker.begin() as session:
+            page = await expand_due_notification(session, now=datetime.now(UTC), page=2, claim=2)
+        if page is None:
+            break
+        pages.append(page.written)
+    assert pages == [1, 2, 2, 0]  # the first page's conflict is skipped, not taken for the end
+    assert sorted(await statuses(sessionmaker, accepted.body["id"])) == ["sending"] * 5 + ["sent"]
+    async with sessionmaker() as session:
+        assert (await session.get(Notification, accepted.body["id"])).status == "dispatched"
