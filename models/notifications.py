@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.notify_request import NotifyRequest, Targets, parse_notify_request, replay_identity
-from models.store import dialect_insert, is_postgres, lock_for_write
+from models.store import _CONVERSATIONS, _OCCURRENCES, dialect_insert, is_postgres, lock_for_write
 from models.base import UTCDateTime
 from models.tables import Conversation, Notification, Occurrence, User
 
@@ -33,8 +33,6 @@ EXPAND_PAGE = 500
 # Rows per INSERT: 10 parameters each stays far below the drivers' 32,767 parameter limit.
 INSERT_CHUNK = 1000
 MAX_STATUS_PAGE = 1000
-_OCCURRENCES = Occurrence.__table__
-_CONVERSATIONS = Conversation.__table__
 # Occurrence statuses that are final; the rest (pending, sending) are still on their way.
 FINAL = ("sent", "failed", "skipped", "cancelled")
 
