@@ -146,7 +146,7 @@ class ConversationPacer:
 
     def _forget_idle(self, now: float) -> None:
         for buckets in (self._buckets, self._sent):
-            full = [k for k, (t, last) in buckets.items() if t + (now - last) * self.rate >= self.burst]
+            full = [key for key in buckets if self._refilled(buckets, key, now) >= self.burst]
             for key in full:
                 del buckets[key]
 
