@@ -14,7 +14,6 @@ import pytest
 from aiohttp import web
 
 from tests.integration.test_restart import BotProcess, bot_process  # noqa: F401  (fixture)
-from tests.support.emulator import EmulatorUser
 from tests.support.fake_channel import FakeChannel, shown_text
 
 pytestmark = pytest.mark.slow
@@ -32,9 +31,7 @@ def json_lines(bot: BotProcess) -> list[dict]:
 async def test_one_json_line_per_turn_and_per_delivery(bot_process, fake_channel):
     async with aiohttp.ClientSession() as http:
         bot = bot_process(LOG_FORMAT="json")
-        await bot.start(http)
-        user = EmulatorUser(bot_url=bot.url + "/api/messages", service_url=fake_channel.url)
-        assert await user.join(http) == 201
+        user = await bot.start_and_join(http, fake_channel.url)
         assert await user.say(http, "remind me to water the ficus in 1 second") == 201
         await fake_channel.wait_for_text("⏰ Reminder #1: water the ficus", timeout=10)
         await asyncio.sleep(0.5)  # the delivery's line is written once its outcome is recorded
@@ -80,9 +77,7 @@ async def test_sigterm_mid_send_exits_within_10_s(bot_process, aiohttp_server, d
     channel.url = str(channel.server.make_url("")).rstrip("/")
     async with aiohttp.ClientSession() as http:
         bot = bot_process()
-        await bot.start(http)
-        user = EmulatorUser(bot_url=bot.url + "/api/messages", service_url=channel.url)
-        assert await user.join(http) == 201
+        user = await bot.start_and_join(http, channel.url)
         assert await user.say(http, "remind me to lock the door in 1 second") == 201
         deadline = time.monotonic() + 10
         while channel.proactive_posts == 0:

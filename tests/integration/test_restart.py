@@ -69,6 +69,13 @@ class BotProcess:
             await asyncio.sleep(0.1)
         raise AssertionError("bot did not become ready: " + self.log_path.read_text()[-3000:])
 
+    async def start_and_join(self, http: aiohttp.ClientSession, service_url: str) -> EmulatorUser:
+        """Start the bot and join it as an Emulator user whose channel is ``service_url``."""
+        await self.start(http)
+        user = EmulatorUser(bot_url=self.url + "/api/messages", service_url=service_url)
+        assert await user.join(http) == 201
+        return user
+
     def stop(self, sig: int) -> int:
         assert self.process is not None
         self.process.send_signal(sig)
@@ -95,9 +102,7 @@ def bot_process(database_url, tmp_path):
 async def test_pending_reminders_fire_after_restart(bot_process, fake_channel, sig):
     async with aiohttp.ClientSession() as http:
         first = bot_process()
-        await first.start(http)
-        user = EmulatorUser(bot_url=first.url + "/api/messages", service_url=fake_channel.url)
-        assert await user.join(http) == 201
+        user = await first.start_and_join(http, fake_channel.url)
         # One comes due while the bot is down, one after it is back.
         assert await user.say(http, "remind me to drink water in 2 seconds") == 201
         await fake_channel.wait_for_text("Reminder #1 set")
@@ -129,9 +134,7 @@ async def test_scheduled_notification_is_sent_once_after_restart(bot_process, fa
 
     async with aiohttp.ClientSession() as http:
         first = bot_process(NOTIFY_API_KEYS=NOTIFY_KEY)
-        await first.start(http)
-        user = EmulatorUser(bot_url=first.url + "/api/messages", service_url=fake_channel.url)
-        assert await user.join(http) == 201
+        user = await first.start_and_join(http, fake_channel.url)
         at = datetime.now(UTC) + timedelta(seconds=2)
         async with http.post(
             first.url + "/api/notify",
