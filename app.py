@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import gc
 import hmac
 import json
@@ -14,6 +15,8 @@ import logging
 import math
 import os
 import re
+import signal
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
@@ -40,9 +43,12 @@ from logs import FORMATS, AccessLogger, configure_logging
 from models.bot_storage import SqlStorage
 from models.db import (
     DATABASE_ERRORS,
+    DatabaseUnavailable,
+    database_problem,
     database_url_from_env,
     make_sessionmaker,
     open_engine,
+    prepare_database,
     upgrade_database,
 )
 from models.alerts import Alerts
@@ -229,9 +235,14 @@ OPENAPI_PATH = Path(__file__).parent / "docs" / "openapi.json"
 
 async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
+    url = settings.database_url
+    prepare_database(url)
     if settings.migrate_on_start:
-        await upgrade_database(settings.database_url)
-    engine = open_engine(settings.database_url)
+        try:
+            await upgrade_database(url)
+        except Exception as exc:  # the driver's own errors too (asyncpg's, raised unwrapped on connect)
+            raise DatabaseUnavailable(database_problem(url, exc)) from exc
+    engine = open_engine(url)
     app[ENGINE] = engine
     app[SESSIONMAKER] = make_sessionmaker(engine)
     yield
@@ -734,6 +745,68 @@ async def settle_garbage_collector(_app: web.Application) -> None:
     gc.set_threshold(GC_GEN0_THRESHOLD, middle, old)
 
 
+class StartupFailed(Exception):
+    """The bot can't start; ``str()`` is the one console line saying what failed and how to fix it."""
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything else starts: a port that is taken is
+    found before the database is migrated or a reminder can fire.
+
+    Raises:
+        StartupFailed: the address can't be bound.
+    """
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise StartupFailed(f"cannot listen on {host}:{port}: {exc.strerror or exc} (check HOST)") from exc
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        hint = "another process has it: stop it or set PORT" if exc.errno == errno.EADDRINUSE else "check HOST and PORT"
+        raise StartupFailed(f"cannot listen on {host}:{port}: {exc.strerror or exc} ({hint})") from exc
+    return sock
+
+
+async def serve(settings: Settings) -> None:
+    """Bind, start (database, bot, scheduler), say where the bot listens, run until SIGTERM
+    or SIGINT, then shut down in order.
+
+    Raises:
+        StartupFailed: something the bot needs could not be opened; nothing is left running.
+    """
+    sock = bind_socket(settings.host, settings.port)
+    app = create_app(settings)
+    app.on_startup.append(settle_garbage_collector)
+    # SIGTERM: stop accepting, give open requests SHUTDOWN_HTTP_SECONDS, then the cleanup
+    # contexts stop the scheduler (sends under way are recorded, the rest put back): under 10 s.
+    runner = web.AppRunner(app, access_log_class=AccessLogger, shutdown_timeout=SHUTDOWN_HTTP_SECONDS)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        try:
+            await runner.setup()
+        except DatabaseUnavailable as exc:
+            raise StartupFailed(str(exc)) from exc
+        await web.SockSite(runner, sock, shutdown_timeout=SHUTDOWN_HTTP_SECONDS).start()
+        host, port = sock.getsockname()[:2]
+        url_host = f"[{host}]" if ":" in host else host
+        logger.info("Nudge listening on http://%s:%s/api/messages (open it in the Bot Framework Emulator)", url_host, port)
+        await stop.wait()
+        logger.info("stopping")
+    finally:
+        await runner.cleanup()
+        sock.close()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Run the Nudge bot.")
     parser.add_argument(
@@ -748,20 +821,17 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging(args.log_level, args.log_format)
     use_event_loop(os.environ.get("EVENT_LOOP", "uvloop"))
     settings = settings_from_env()
-    logger.info("Nudge listening on http://%s:%s/api/messages", settings.host, settings.port)
-    # SIGTERM: aiohttp stops accepting, gives open requests SHUTDOWN_HTTP_SECONDS, then the
-    # cleanup contexts stop the scheduler (sends under way are recorded, the rest put back):
-    # under 10 s in all.
-    app = create_app(settings)
-    app.on_startup.append(settle_garbage_collector)
-    web.run_app(
-        app,
-        host=settings.host,
-        port=settings.port,
-        print=None,
-        shutdown_timeout=SHUTDOWN_HTTP_SECONDS,
-        access_log_class=AccessLogger,
-    )
+    try:
+        asyncio.run(serve(settings))
+    except StartupFailed as exc:
+        # One line that says what to fix; the traceback only for whoever asked for DEBUG.
+        logger.error("start-up failed: %s", exc)
+        logger.debug("start-up failure in detail", exc_info=exc)
+        raise SystemExit(1) from None
+    except Exception as exc:  # anything else that stops start-up: still one line, exit 1
+        logger.error("start-up failed: %s: %s", type(exc).__name__, exc)
+        logger.debug("start-up failure in detail", exc_info=exc)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -124,6 +124,25 @@ class LoopBatchingHandler(logging.StreamHandler):
                 pass
 
 
+class RoutineLibraryLines(logging.Filter):
+    """APScheduler's and Alembic's routine INFO lines ("Running job ...", "Job ... executed
+    successfully" every few seconds, "Added job", "Context impl SQLiteImpl") are DEBUG lines
+    here: at INFO the console is one line per turn and per delivery. Their warnings and
+    errors (a missed run, a job that raised) stay as they are, and so does Alembic's
+    "Running upgrade" line, which says that a migration changed the schema."""
+
+    QUIET = ("apscheduler", "alembic")
+    KEPT = ("Running upgrade", "Running downgrade")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or not record.name.startswith(self.QUIET):
+            return True
+        if record.name.startswith("alembic") and str(record.msg).startswith(self.KEPT):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
 def configure_logging(level: str, fmt: str = "text") -> None:
     """Send every log record to stderr at ``level`` (a name such as ``INFO``) in ``fmt``.
 
@@ -144,6 +163,7 @@ def configure_logging(level: str, fmt: str = "text") -> None:
     logging.logMultiprocessing = False
     handler = LoopBatchingHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(RoutineLibraryLines())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

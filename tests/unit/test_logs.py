@@ -172,3 +172,47 @@ def test_a_line_left_by_a_loop_that_stopped_is_written_by_the_next_loop():
     second.run_until_complete(log_and_yield())
     second.close()
     assert "".join(stream.writes) == "last line of the first loop\nfirst line of the second loop\n"
+
+
+@pytest.fixture
+def root_logging():
+    """configure_logging changes the root logger; put it back afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
+def scheduler_chatter() -> None:
+    jobs = logging.getLogger("apscheduler.executors.default")
+    jobs.info('Running job "ReminderScheduler.resync (trigger: interval[0:00:05])"')
+    jobs.info('Job "ReminderScheduler.resync (trigger: interval[0:00:05])" executed successfully')
+    logging.getLogger("apscheduler.scheduler").info('Added job "ReminderScheduler.resync" to job store "default"')
+    logging.getLogger("alembic.runtime.migration").info("Context impl SQLiteImpl.")
+    logging.getLogger("alembic.runtime.migration").info("Running upgrade 0002 -> 0003, notifications")
+    jobs.warning('Run time of job "ReminderScheduler.resync" was missed by 0:00:07')
+    jobs.error('Job "ReminderScheduler.resync" raised an exception')
+    logging.getLogger("nudge.turn").info("turn")
+
+
+def test_scheduler_and_migration_routine_lines_are_debug_their_problems_stay(root_logging, capsys):
+    configure_logging("INFO")
+    scheduler_chatter()
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split(" ", 1)[1] for line in lines] == [
+        "INFO alembic.runtime.migration: Running upgrade 0002 -> 0003, notifications",
+        'WARNING apscheduler.executors.default: Run time of job "ReminderScheduler.resync" was missed by 0:00:07',
+        'ERROR apscheduler.executors.default: Job "ReminderScheduler.resync" raised an exception',
+        "INFO nudge.turn: turn",
+    ]
+
+
+def test_at_debug_the_routine_lines_are_shown_as_debug(root_logging, capsys):
+    configure_logging("DEBUG")
+    scheduler_chatter()
+    levels = [line.split(" ")[1] for line in capsys.readouterr().err.splitlines()]
+    assert levels == ["DEBUG", "DEBUG", "DEBUG", "DEBUG", "INFO", "WARNING", "ERROR", "INFO"]
