@@ -22,26 +22,26 @@ async def _table_names(url: str) -> set[str]:
         await engine.dispose()
 
 
-async def test_upgrade_head_then_downgrade_base(database_url):
-    config = alembic_config(database_url)
+async def test_upgrade_head_then_downgrade_base(empty_database_url):
+    config = alembic_config(empty_database_url)
     await asyncio.to_thread(command.upgrade, config, "head")
-    assert await _table_names(database_url) == set(Base.metadata.tables) | {"alembic_version"}
+    assert await _table_names(empty_database_url) == set(Base.metadata.tables) | {"alembic_version"}
 
     await asyncio.to_thread(command.downgrade, config, "base")
-    assert await _table_names(database_url) <= {"alembic_version"}
+    assert await _table_names(empty_database_url) <= {"alembic_version"}
 
     # And up again: the downgrade left nothing behind that blocks a fresh upgrade.
     await asyncio.to_thread(command.upgrade, config, "head")
-    assert "reminders" in await _table_names(database_url)
+    assert "reminders" in await _table_names(empty_database_url)
 
 
-async def test_models_match_migrations(database_url):
+async def test_models_match_migrations(empty_database_url):
     """Autogenerate finds nothing to add: the models and the migrations agree."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    await asyncio.to_thread(command.upgrade, alembic_config(database_url), "head")
-    engine = create_async_engine(database_url)
+    await asyncio.to_thread(command.upgrade, alembic_config(empty_database_url), "head")
+    engine = create_async_engine(empty_database_url)
     try:
         async with engine.connect() as connection:
             diff = await connection.run_sync(
