@@ -175,7 +175,7 @@ def settings_from_env() -> Settings:
         max_reminders_per_user=_int("MAX_REMINDERS_PER_USER", 100),
         max_body_bytes=_int("MAX_BODY_BYTES", 256 * 1024),
         scheduler_resync_seconds=float(_int("SCHEDULER_RESYNC_SECONDS", 30)),
-        delivery_lease_seconds=float(_int("DELIVERY_LEASE_SECONDS", 120, minimum=40)),
+        delivery_lease_seconds=float(_int("DELIVERY_LEASE_SECONDS", 120, minimum=10)),
         send_timeout_seconds=float(_int("SEND_TIMEOUT_SECONDS", 20)),
         max_alerts_per_user=_int("MAX_ALERTS_PER_USER", 100),
         price_api_keys=_keys(os.environ.get("PRICES_API_KEYS", "")),

@@ -39,10 +39,12 @@ REMINDERS = 2000
 # All reminders come due this long after they are stored: longer than one resync
 # (SCHEDULER_RESYNC_SECONDS) so that every process has armed its wake job for that moment.
 DUE_IN = timedelta(seconds=3)
-LEASE_SECONDS = 40
+# The smallest lease the bot accepts, with the send timeout it allows (half the lease):
+# the victim's claims are taken over this long after the kill.
+LEASE_SECONDS = 10
 BOT_ENV = {
-    "DELIVERY_LEASE_SECONDS": str(LEASE_SECONDS),  # the smallest the bot accepts
-    "SEND_TIMEOUT_SECONDS": "20",
+    "DELIVERY_LEASE_SECONDS": str(LEASE_SECONDS),
+    "SEND_TIMEOUT_SECONDS": str(LEASE_SECONDS // 2),
     "SCHEDULER_RESYNC_SECONDS": "2",
     "PRICE_FEED": "none",
     "LOG_LEVEL": "INFO",
