@@ -10,13 +10,17 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy import select
 
+from models.db import open_engine
+from models.tables import Reminder
 from tests.support.emulator import EmulatorUser
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, until
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -98,6 +102,20 @@ def bot_process(database_url, tmp_path):
             bot.process.wait()
 
 
+async def stored_due_time(database_url: str, number: int) -> datetime:
+    """When the reminder numbered ``number`` is due, as the bot stored it."""
+    engine = open_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            due = (
+                await connection.execute(select(Reminder.next_run_at).where(Reminder.number == number))
+            ).scalar_one()
+    finally:
+        await engine.dispose()
+    assert due is not None
+    return due
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "kill-9"])
 async def test_pending_reminders_fire_after_restart(bot_process, fake_channel, sig):
     async with aiohttp.ClientSession() as http:
@@ -108,14 +126,13 @@ async def test_pending_reminders_fire_after_restart(bot_process, fake_channel, s
         await fake_channel.wait_for_text("Reminder #1 set")
         assert await user.say(http, "remind me to stretch in 8 seconds") == 201
         await fake_channel.wait_for_text("Reminder #2 set")
-        stopped_at = time.monotonic()
         first.stop(sig)
         if sig == signal.SIGTERM:
             assert first.process.returncode == 0, first.log_path.read_text()[-2000:]
         assert not [t for t in fake_channel.texts() if t.startswith("⏰")], "fired before it was due"
 
         # Stay down until the first one is overdue.
-        await asyncio.sleep(max(0.0, 2.5 - (time.monotonic() - stopped_at)))
+        await until(await stored_due_time(first.database_url, 1))
         second = bot_process()
         await second.start(http)
         await fake_channel.wait_for_text("⏰ Reminder #1: drink water", timeout=10)
@@ -147,7 +164,7 @@ async def test_scheduled_notification_is_sent_once_after_restart(bot_process, fa
         assert "Your parcel arrives today" not in fake_channel.texts()
 
         # Back after its time: it goes out once, late.
-        await asyncio.sleep(max(0.0, (at - datetime.now(UTC)).total_seconds() + 0.5))
+        await until(at)
         second = bot_process(NOTIFY_API_KEYS=NOTIFY_KEY)
         await second.start(http)
         await fake_channel.wait_for_text("Your parcel arrives today", timeout=10)

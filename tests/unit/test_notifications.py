@@ -18,6 +18,7 @@ from models.tables import Conversation, Notification, Occurrence, User
 from scheduler.engine import ReminderScheduler
 from scheduler.outbox import Outbox
 from tests.support.factories import RecordingDeliverer, make_conversation, make_reminder
+from tests.support.locks import blocked_or_done
 
 
 @pytest.fixture
@@ -59,7 +60,7 @@ async def test_cancel_during_expansion_waits_and_then_cancels_everything(session
         found = await resolve(session, targets)
         # A DELETE arrives between the expansion's read and its writes.
         cancel["task"] = asyncio.create_task(service.cancel(accepted.body["id"]))
-        await asyncio.sleep(0.3)
+        await blocked_or_done(cancel["task"], sessionmaker)
         cancel["finished_inside"] = cancel["task"].done()
         return found
 
@@ -90,7 +91,8 @@ async def test_cancel_during_a_claim_never_reports_cancelled_for_a_message_that_
     async def lock_then_cancel(session, **kwargs):
         rows = await lock(session, **kwargs)
         cancel["task"] = asyncio.create_task(service.cancel(accepted.body["id"]))
-        await asyncio.sleep(0.3)
+        # The cancel reaches the database while the claim's transaction is open.
+        await blocked_or_done(cancel["task"], sessionmaker)
         return rows
 
     monkeypatch.setattr(outbox_module, "lock_occurrences_to_send", lock_then_cancel)

@@ -242,7 +242,8 @@ async def test_shutdown_puts_unstarted_sends_back_to_pending(sessionmaker):
     claiming = asyncio.create_task(scheduler.run_due())
     await asyncio.wait_for(deliverer.started.wait(), 5)
     stopping = asyncio.create_task(scheduler.shutdown(timeout=5))
-    await asyncio.sleep(0.05)
+    # Released before shutdown began, the answered sends would free slots for more claims.
+    await eventually(lambda: scheduler._stopping and scheduler.outbox._stopping)
     deliverer.release.set()  # the two sends under way finish and are recorded
     await asyncio.wait_for(stopping, 10)
     await asyncio.wait_for(claiming, 1)
@@ -314,6 +315,7 @@ async def test_claim_slots_free_when_the_channel_answers_and_unrecorded_outcomes
         return len(deliverer.sent) == 8
 
     await eventually(eight_sent, timeout=10)
+    # A bounded wait: the check is that nothing more is claimed, so there is no event to wait for.
     await asyncio.sleep(0.3)
     assert len(deliverer.sent) == 8, "claimed more while eight answers were still uncommitted"
     assert [o.status for o in await rows(sessionmaker)] == ["sending"] * 8  # none committed yet
