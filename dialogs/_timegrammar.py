@@ -385,7 +385,11 @@ def _relative(match: re.Match[str], now: datetime, near: _Near | None) -> Result
     at = _clock(near) if not seconds else None
     if at is not None:
         wall = datetime.combine(wall.date(), at)
-    return _date(wall.replace(tzinfo=now.tzinfo) + timedelta(seconds=seconds)), at is not None
+    # Without days or months, start from ``now`` itself: the wall clock loses which pass of a
+    # repeated hour it is. The seconds are added in UTC, since aware arithmetic in the user's
+    # zone would move the wall clock, and "in 2 hours" be 1 or 3 hours on a DST change day.
+    start = wall.replace(tzinfo=now.tzinfo) if days or months or at is not None else now
+    return _date(start.astimezone(UTC) + timedelta(seconds=seconds)), at is not None
 
 
 _EVERY = r"\b(?:every|each)\s+"

@@ -122,8 +122,10 @@ def _first_ahead(moments: list[datetime], now: datetime) -> dict[str, Any] | Non
     """
     if not moments:
         return None
-    aware = [moment.replace(tzinfo=now.tzinfo) for moment in moments]
-    chosen = next((moment for moment in aware if moment > now), aware[0])
+    # Both passes of a wall time that happens twice (the hour the clocks go back), compared as
+    # instants: datetimes sharing a zone compare by wall clock, which ignores the pass.
+    aware = [moment.replace(tzinfo=now.tzinfo, fold=fold) for moment in moments for fold in (0, 1)]
+    chosen = next((moment for moment in aware if moment.astimezone(UTC) > now.astimezone(UTC)), aware[0])
     return {"type": "date", "run_at": chosen.astimezone(UTC).isoformat()}
 
 
@@ -163,13 +165,20 @@ def _timex_dates(value: dict[str, str], result: Any, now: datetime) -> list[date
         return []
     year, month, day = match.groups()
     month_no, day_no = int(month), int(day)
-    # A leap day without a year is next possible within eight years.
+    # A leap day without a year is next possible within eight years. Two readings, as the
+    # recognizer gives for other dates: this year's leap day may be past ("February 29th" said
+    # on 1 March 2028 means 2032).
     years = [int(year)] if year != "XXXX" else range(now.year, now.year + 9)
+    dates: list[date] = []
     for candidate in years:
         try:
-            return [date(candidate, month_no, day_no)]
+            dates.append(date(candidate, month_no, day_no))
         except ValueError:
             continue
+        if len(dates) == 2:
+            break
+    if dates:
+        return dates
     name = _MONTH_NAMES[month_no - 1] if 1 <= month_no <= 12 else f"month {month_no}"
     message = f'{name} {day_no} doesn\'t exist. Please check the date, e.g. "on December 3rd at 9am".'
     raise _Impossible(message, _span(result))
@@ -200,4 +209,12 @@ def _fallback_time(message: str, now: datetime) -> Found | None:
     except ValueError as exc:
         return Found((match.span(),), spec=None, error=str(exc))
     assert at is not None  # TIME_RE matched, so there is a time
+    # The recognizer can drop a date together with its time: "February 29th at 10" gives nothing
+    # from a leap day to the end of that year. Read the date without the time (blanked out, so
+    # that the spans still fit the message), so that it is neither lost nor left in the text.
+    blanked = message[: match.start()] + " " * (match.end() - match.start()) + message[match.end() :]
+    for result in recognize_datetime(blanked, Culture.English, reference=now.replace(tzinfo=None)):
+        if result.type_name.endswith(".date") and result.resolution and result.resolution.get("values"):
+            moments = [datetime.combine(d, at) for d in _dates(result, now)]
+            return Found((_span(result), match.span()), spec=_first_ahead(moments, now))
     return Found((match.span(),), spec=_first_ahead(_today_or_tomorrow([at], now), now))

@@ -5,7 +5,8 @@ in-memory scheduler) is the source of truth. Three kinds exist, matching APSched
 triggers:
 
 * ``{"type": "date", "run_at": "2026-11-24T12:10:00+00:00"}``: once.
-* ``{"type": "interval", "seconds": 7200, "start": "2026-11-24T12:00:00+00:00"}``: every N seconds.
+* ``{"type": "interval", "seconds": 7200, "start": "2026-11-24T12:00:00+00:00"}``: every N seconds;
+  when N is whole days, at the start's wall-clock time in the reminder's zone, across DST changes.
 * ``{"type": "cron", "minute": "30", "hour": "8", "day": "*", "month": "*",
   "day_of_week": "mon-fri"}``: calendar rules, evaluated in the reminder's time zone so that
   daylight-saving changes keep the wall-clock time.
@@ -24,6 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 CRON_FIELDS = ("month", "day", "day_of_week", "hour", "minute")
 MIN_INTERVAL = timedelta(minutes=1)
+DAY_SECONDS = 86400
 
 
 class ScheduleError(ValueError):
@@ -95,6 +97,8 @@ def next_fire_time(
     if spec["type"] == "date":
         run_at = _aware(spec["run_at"]).astimezone(UTC)
         return run_at if run_at > after else None
+    if spec["type"] == "interval" and int(spec["seconds"]) % DAY_SECONDS == 0:
+        return _next_wall_step(_aware(spec["start"]), int(spec["seconds"]) // DAY_SECONDS, ZoneInfo(tz), after)
     # APScheduler returns the first fire time >= now; probe 1 µs later to make it strict.
     fire = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
     if fire is not None and previous is not None and spec["type"] == "cron":
@@ -107,6 +111,24 @@ def next_fire_time(
 
 def _wall_clock(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment.astimezone(zone).replace(tzinfo=None, fold=0)
+
+
+def _next_wall_step(start: datetime, days: int, zone: ZoneInfo, after: datetime) -> datetime:
+    """The first of ``start``, then every ``days`` days at its wall-clock time, after ``after``.
+
+    "Every 2 days at 09:00" stays at 09:00 across a DST change, as a cron schedule does.
+    APScheduler's IntervalTrigger steps in elapsed time, which would move it to 10:00 or 08:00.
+    """
+    if start.astimezone(UTC) > after:
+        return start.astimezone(UTC)
+    wall = _wall_clock(start, zone)
+    # One step early: an offset change can put an instant and its wall clock on either side of midnight.
+    n = max(1, (after.astimezone(zone).date() - wall.date()).days // days - 1)
+    while True:
+        fire = (wall + timedelta(days=n * days)).replace(tzinfo=zone).astimezone(UTC)
+        if fire > after:
+            return fire
+        n += 1
 
 
 def first_fire_time(spec: dict[str, Any], tz: str, *, now: datetime) -> datetime | None:

@@ -53,6 +53,32 @@ def test_interval_skips_forward_aligned_to_its_start():
     )
 
 
+def test_interval_of_days_keeps_its_wall_clock_time_across_dst_changes():
+    # "every 2 days at 09:00" from Fri 26 March 2027 (CET); Prague springs forward on the 28th.
+    spring = {"type": "interval", "seconds": 2 * 86400, "start": "2027-03-26T08:00:00+00:00"}
+    assert fires(spring, datetime(2027, 3, 26, 8, tzinfo=UTC), 2) == [
+        datetime(2027, 3, 28, 7, tzinfo=UTC),  # 09:00 CEST
+        datetime(2027, 3, 30, 7, tzinfo=UTC),
+    ]
+    # "every 2 weeks on Friday at 17:00" across the autumn change (31 October 2027), and after
+    # a long downtime: skipped forward, still 17:00.
+    autumn = {"type": "interval", "seconds": 14 * 86400, "start": "2027-10-22T15:00:00+00:00"}
+    assert next_fire_time(autumn, PRAGUE, after=datetime(2027, 10, 22, 15, tzinfo=UTC)) == datetime(
+        2027, 11, 5, 16, tzinfo=UTC  # 17:00 CET
+    )
+    assert next_fire_time(autumn, PRAGUE, after=datetime(2028, 2, 20, tzinfo=UTC)) == datetime(
+        2028, 2, 25, 16, tzinfo=UTC
+    )
+
+
+def test_interval_of_hours_is_elapsed_time_across_dst_changes():
+    every_2h = {"type": "interval", "seconds": 7200, "start": "2027-03-27T23:30:00+00:00"}
+    assert fires(every_2h, datetime(2027, 3, 27, 23, 30, tzinfo=UTC), 2) == [
+        datetime(2027, 3, 28, 1, 30, tzinfo=UTC),
+        datetime(2027, 3, 28, 3, 30, tzinfo=UTC),
+    ]
+
+
 def test_one_off_has_no_next_after_its_time():
     spec = {"type": "date", "run_at": "2026-11-24T10:00:00+00:00"}
     assert next_fire_time(spec, PRAGUE, after=datetime(2026, 11, 24, 9, tzinfo=UTC)) == datetime(2026, 11, 24, 10, tzinfo=UTC)

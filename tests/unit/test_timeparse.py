@@ -251,6 +251,48 @@ def test_relative_days_keep_wall_clock_across_spring_forward() -> None:
     assert schedule.first_run == datetime(2026, 3, 30, 10, 0, tzinfo=UTC)  # 12:00 CEST
 
 
+@pytest.mark.parametrize(
+    ("now", "text", "first_run"),
+    [
+        # 01:30 CET on 28 March 2027; at 02:00 the clocks jump to 03:00.
+        (datetime(2027, 3, 28, 0, 30, tzinfo=UTC), "in 2 hours", datetime(2027, 3, 28, 2, 30, tzinfo=UTC)),
+        # 02:30 CEST on 31 October 2027, the first pass; at 03:00 the clocks go back to 02:00.
+        (datetime(2027, 10, 31, 0, 30, tzinfo=UTC), "in 2 hours", datetime(2027, 10, 31, 2, 30, tzinfo=UTC)),
+        (datetime(2027, 10, 31, 0, 30, tzinfo=UTC), "in 1 hour", datetime(2027, 10, 31, 1, 30, tzinfo=UTC)),
+        # 02:30 CET, the second pass: ten minutes on is not the first pass's 02:40, long gone.
+        (datetime(2027, 10, 31, 1, 30, tzinfo=UTC), "in 10 minutes", datetime(2027, 10, 31, 1, 40, tzinfo=UTC)),
+        (datetime(2027, 10, 31, 1, 30, tzinfo=UTC), "at 2:45", datetime(2027, 10, 31, 1, 45, tzinfo=UTC)),
+        # Days still keep the wall clock, and the hours on top are elapsed.
+        (datetime(2027, 3, 27, 12, 0, tzinfo=UTC), "in 1 day and 2 hours", datetime(2027, 3, 28, 13, 0, tzinfo=UTC)),
+    ],
+)
+def test_hours_and_minutes_are_elapsed_time_on_dst_change_days(now: datetime, text: str, first_run: datetime) -> None:
+    parsed = parse(f"remind me to x {text}", now=now)
+
+    assert (parsed.what, parsed.error) == ("x", None)
+    assert parsed.schedule is not None and parsed.schedule.first_run == first_run
+
+
+@pytest.mark.parametrize(
+    ("now", "text", "first_run"),
+    [
+        # On the leap day itself, after 10:00, and the day after: the next leap day.
+        (datetime(2028, 2, 29, 13, 0, tzinfo=PRAGUE), "on February 29th", at(2, 29, 9, year=2032)),
+        (datetime(2028, 2, 29, 13, 0, tzinfo=PRAGUE), "on February 29th at 10", at(2, 29, 10, year=2032)),
+        (datetime(2028, 3, 1, 13, 0, tzinfo=PRAGUE), "on February 29th at 10", at(2, 29, 10, year=2032)),
+        # The recognizer drops "February 29th at 10" from a leap day to the year's end; a plain
+        # date with a time still reads as usual then.
+        (datetime(2028, 2, 29, 13, 0, tzinfo=PRAGUE), "on March 3rd at 10", at(3, 3, 10, year=2028)),
+        (datetime(2028, 2, 28, 13, 0, tzinfo=PRAGUE), "on February 29th at 10", at(2, 29, 10, year=2028)),
+    ],
+)
+def test_leap_day_is_the_next_one_still_ahead(now: datetime, text: str, first_run: datetime) -> None:
+    parsed = parse(f"remind me to x {text}", now=now)
+
+    assert (parsed.what, parsed.error) == ("x", None)
+    assert parsed.schedule is not None and parsed.schedule.first_run == first_run
+
+
 # --- The reminder text ---------------------------------------------------------------------
 
 WITH_TEXT = [
