@@ -777,7 +777,8 @@ async def serve(settings: Settings) -> None:
     or SIGINT, then shut down in order.
 
     Raises:
-        StartupFailed: something the bot needs could not be opened; nothing is left running.
+        StartupFailed, DatabaseUnavailable: the port or the database could not be opened;
+            nothing is left running.
     """
     sock = bind_socket(settings.host, settings.port)
     app = create_app(settings)
@@ -790,11 +791,8 @@ async def serve(settings: Settings) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        try:
-            await runner.setup()
-        except DatabaseUnavailable as exc:
-            raise StartupFailed(str(exc)) from exc
-        await web.SockSite(runner, sock, shutdown_timeout=SHUTDOWN_HTTP_SECONDS).start()
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
         host, port = sock.getsockname()[:2]
         url_host = f"[{host}]" if ":" in host else host
         logger.info("Nudge listening on http://%s:%s/api/messages (open it in the Bot Framework Emulator)", url_host, port)
@@ -823,13 +821,11 @@ def main(argv: list[str] | None = None) -> None:
     settings = settings_from_env()
     try:
         asyncio.run(serve(settings))
-    except StartupFailed as exc:
-        # One line that says what to fix; the traceback only for whoever asked for DEBUG.
-        logger.error("start-up failed: %s", exc)
-        logger.debug("start-up failure in detail", exc_info=exc)
-        raise SystemExit(1) from None
-    except Exception as exc:  # anything else that stops start-up: still one line, exit 1
-        logger.error("start-up failed: %s: %s", type(exc).__name__, exc)
+    except Exception as exc:
+        # One line that says what to fix (ours say it themselves; anything else is named by
+        # its type); the traceback only for whoever asked for DEBUG.
+        said = isinstance(exc, (StartupFailed, DatabaseUnavailable))
+        logger.error("start-up failed: %s", exc if said else f"{type(exc).__name__}: {exc}")
         logger.debug("start-up failure in detail", exc_info=exc)
         raise SystemExit(1) from None
 

@@ -144,8 +144,6 @@ def prepare_database(url: str) -> None:
         raise DatabaseUnavailable(
             f"cannot open database {path}: cannot create directory {directory} ({exc.strerror}); {fix}"
         ) from exc
-    if not directory.is_dir():
-        raise DatabaseUnavailable(f"cannot open database {path}: {directory} is not a directory; {fix}")
     if path.exists():
         if not os.access(path, os.R_OK | os.W_OK):
             raise DatabaseUnavailable(f"cannot open database {path}: the file is not writable; {fix}")

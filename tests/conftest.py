@@ -33,10 +33,10 @@ def _run_async(coro):
         return pool.submit(asyncio.run, coro).result()
 
 
-async def _pg_admin(sql: str, *args, database: str = PG_ADMIN_DB):
+async def _pg_admin(sql: str, *, database: str = PG_ADMIN_DB):
     connection = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database=database, timeout=3)
     try:
-        return await connection.fetch(sql, *args)
+        return await connection.fetch(sql)
     finally:
         await connection.close()
 
@@ -115,14 +115,18 @@ class MigratedPostgres:
 
     def give_back(self, name: str) -> None:
         async def empty() -> bool:
-            await _pg_admin(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-                name,
-            )
-            if tuple((await _pg_admin(_SCHEMA, database=name))[0]) != self._schema:
-                return False
-            await _pg_admin(_EMPTY_TABLES, database=name)
-            return True
+            connection = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database=name, timeout=3)
+            try:
+                await connection.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+                if tuple(await connection.fetchrow(_SCHEMA)) != self._schema:
+                    return False
+                await connection.execute(_EMPTY_TABLES)
+                return True
+            finally:
+                await connection.close()
 
         if _run_async(empty()):
             self._free.append(name)
