@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
 from botbuilder.core import ActivityHandler, ConversationState, TurnContext
 from botbuilder.dialogs import DialogSet, DialogTurnStatus
@@ -24,10 +23,11 @@ from dialogs.cards import as_reply, reminders_card, text_reply
 from dialogs.commands import Command, parse_command
 from dialogs.context import TurnUser, get_turn_user, set_turn_user
 from dialogs.create_alert import CreateAlertDialog
-from dialogs.create_reminder import CreateReminderDialog, valid_zone
+from dialogs.create_reminder import CreateReminderDialog
 from dialogs.proactive import ProactiveRoute
 from dialogs.timeparse import parse_reminder
 from dialogs.turn_log import note_action
+from dialogs.zones import valid_zone, zone_from_activity
 from models.markdown import escape_markdown
 from models.alerts import Alerts
 from models.reminders import ReminderError, Reminders
@@ -63,27 +63,6 @@ CARD_COMMANDS = ("done", "cancel", "pause", "resume")
 # Offered as buttons where the user may not know what to say next.
 START_SUGGESTIONS = ("remind me to stretch in 1 minute", "alert me when BTC goes above 70000", "help")
 MENU_SUGGESTIONS = ("my reminders", "my alerts", "help")
-
-
-def zone_from_activity(turn_context: TurnContext) -> tuple[str, str] | None:
-    """The user's zone as the channel tells it: (zone, source) or None.
-
-    Web Chat sends ``localTimezone`` (an IANA name); the Emulator and others send only
-    ``localTimestamp``, whose UTC offset maps to a fixed ``Etc/GMT`` zone (no DST rules).
-    """
-    activity = turn_context.activity
-    if activity.local_timezone:
-        zone = valid_zone(activity.local_timezone)
-        if zone:
-            return zone, "channel"
-    stamp = activity.local_timestamp
-    if stamp is not None and stamp.tzinfo is not None:
-        offset = stamp.utcoffset() or timedelta(0)
-        hours, remainder = divmod(int(offset.total_seconds()), 3600)
-        if remainder == 0 and -12 <= hours <= 14:
-            # POSIX zone names have the sign inverted: UTC+1 is Etc/GMT-1.
-            return ("UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"), "offset"
-    return None
 
 
 _SOURCE_RANK = {None: 0, "offset": 1, "channel": 2, "user": 3}

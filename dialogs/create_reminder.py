@@ -7,8 +7,6 @@ once, before anything else.
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from botbuilder.core import MessageFactory
 from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepContext
 from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext, TextPrompt
@@ -17,6 +15,7 @@ from dialogs.cancel_and_help import CancelAndHelpDialog
 from dialogs.cards import reminder_set_card, text_reply
 from dialogs.context import get_turn_user
 from dialogs.timeparse import TimeParseError, parse_reminder, parse_when
+from dialogs.zones import valid_zone
 from models.reminders import MAX_TEXT_LENGTH, ReminderError, ReminderLimitReached, Reminders
 from models.schedule import format_local
 
@@ -26,25 +25,6 @@ HELP_TEXT = (
     "I'm setting up a reminder. Answer my question, or say \"cancel\" to stop. "
     f"Times can look like {WHEN_EXAMPLES}."
 )
-
-
-def valid_zone(name: str) -> str | None:
-    """The IANA zone ``name`` names (case-insensitively), or None."""
-    candidate = name.strip()
-    if not candidate or len(candidate) > 64 or ".." in candidate:
-        return None
-    try:
-        ZoneInfo(candidate)
-        return candidate
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
-    from zoneinfo import available_timezones
-
-    lowered = candidate.lower()
-    for zone in available_timezones():
-        if zone.lower() == lowered:
-            return zone
-    return None
 
 
 class CreateReminderDialog(CancelAndHelpDialog):

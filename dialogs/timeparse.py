@@ -51,11 +51,14 @@ class ParsedReminder:
         what: the thing to be reminded of, or None if the message names none.
         schedule: when, or None if no time was found or it was refused.
         error: a user-facing reason when a time was found but cannot be used, else None.
+        unclear: words left over that look like a time, date, repetition or zone but were not
+            understood ("and 7pm"); a reminder must not be created while any remain.
     """
 
     what: str | None
     schedule: Schedule | None
     error: str | None
+    unclear: tuple[str, ...] = ()
 
 
 class TimeParseError(ValueError):
