@@ -24,6 +24,10 @@ DEFAULT_TIME = time(9, 0)
 #: APScheduler's weekday names, Monday first (APScheduler 3 counts 0 = Monday).
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TOO_SHORT = 'The shortest repeat I can do is every minute. Try "every 1 minute" or "every 30 minutes".'
+#: How far ahead a reminder may be set; later dates are refused, never moved to another year.
+MAX_YEARS_AHEAD = 10
+TOO_FAR = f'That is too far ahead: I can set reminders up to {MAX_YEARS_AHEAD} years ahead, e.g. "in 2 years".'
+_MAX_SECONDS = MAX_YEARS_AHEAD * 366 * 86400
 
 
 class GrammarError(ValueError):
@@ -55,7 +59,10 @@ _WORDS = "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))  # longest first
 # A quantity with the space after it; words need that space, or "and" would read "an d(ay)".
 _AMOUNT = rf"(?:\d+(?:\.\d+)?\s*|(?:half(?:\s+an?)?|(?:a\s+)?couple\s+of|(?<![a-z])(?:{_WORDS}))\s+)"
 # A lookahead instead of \b so that "2h30m" splits, while "a meeting" is not "a m(inute)".
-_UNIT = r"(?:seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w|months?|mos?)(?![a-z])"
+_UNIT = (
+    r"(?:seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|wks?|w|fortnights?|months?|mos?"
+    r"|years?|yrs?)(?![a-z])"
+)
 _COMPONENT = rf"{_AMOUNT}{_UNIT}(?:\s+and\s+a\s+half)?"
 _DURATION = rf"{_COMPONENT}(?:(?:\s*,\s*|\s+and\s+|\s*){_COMPONENT})*"
 _COMPONENT_RE = re.compile(rf"(?P<amount>{_AMOUNT})(?P<unit>{_UNIT})(?P<half>\s+and\s+a\s+half)?", re.I)
@@ -67,6 +74,7 @@ _DAY = (
 _PLURAL_DAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)days(?![a-z])"  # "on mondays" repeats
 _JOIN = r"(?:\s*,\s*(?:and\s+)?|\s+(?:and|or)\s+|\s*[&/+]\s*)"
 _DAYS = rf"{_DAY}(?:{_JOIN}{_DAY})*"
+_AND_JOIN = r"(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s*[&/+]\s*)"
 _DAY_RE = re.compile(rf"weekdays?|weekends?|{_DAY}", re.I)
 _DOM = r"(?:(?P<dom>\d{1,2})(?:st|nd|rd|th)?|(?P<last>last))(?:\s+day)?"
 
@@ -104,13 +112,20 @@ def _amount(text: str) -> float:
         return 0.5
     if word.endswith("couple of"):
         return 2
-    return float(_NUMBER_WORDS.get(word, word))
+    value = float(_NUMBER_WORDS.get(word, word))
+    if value > 10**7:  # "in 99999999999999999999 minutes" is past any calendar
+        raise GrammarError(TOO_FAR)
+    return value
 
 
 def _unit(text: str) -> str:
     word = text.lower()
     if word.startswith("mo"):
         return "month"
+    if word.startswith("f"):
+        return "fortnight"
+    if word.startswith("y"):
+        return "year"
     if word.startswith("mi") or word == "m":
         return "minute"
     return {"s": "second", "h": "hour", "d": "day", "w": "week"}[word[0]]
@@ -192,16 +207,18 @@ def crontab_weekdays(field: str) -> str:
 # --- Spec helpers --------------------------------------------------------------------------
 
 
-def _cron(at: time, *, day: str = "*", day_of_week: str = "*") -> dict[str, Any]:
+def _cron(at: time, *, day: str = "*", day_of_week: str = "*", month: str = "*") -> dict[str, Any]:
     return {
         "type": "cron", "minute": str(at.minute), "hour": str(at.hour),
-        "day": day, "month": "*", "day_of_week": day_of_week,
+        "day": day, "month": month, "day_of_week": day_of_week,
     }  # fmt: skip
 
 
 def _interval(seconds: int, start: datetime) -> dict[str, Any]:
-    if timedelta(seconds=seconds) < MIN_INTERVAL:
+    if seconds < MIN_INTERVAL.total_seconds():
         raise GrammarError(TOO_SHORT)
+    if seconds > _MAX_SECONDS:
+        raise GrammarError(TOO_FAR)
     return {"type": "interval", "seconds": seconds, "start": start.astimezone(UTC).isoformat()}
 
 
@@ -224,6 +241,12 @@ def _repeat(now: datetime, count: float, unit: str, days: set[int] | None, at: t
     if count != int(count) or count < 1:
         raise GrammarError(f'Please use a whole number of {unit}s, e.g. "every 2 {unit}s".')
     count, at = int(count), at or DEFAULT_TIME
+    if unit == "fortnight":
+        count, unit = count * 2, "week"
+    if unit == "year":
+        if count != 1 or days:
+            raise GrammarError('I can repeat yearly on one date, e.g. "every year on 5 March at 9".')
+        return _cron(at, day=str(now.day), month=str(now.month))
     if unit == "month":
         if count != 1 or days:
             raise GrammarError(
@@ -322,6 +345,14 @@ def _short_crontab(match: re.Match[str], now: datetime, near: _Near | None) -> R
     raise GrammarError('A crontab line has 5 fields (minute hour day month weekday), e.g. "cron 30 8 * * 1-5".')
 
 
+def _monthly_days(match: re.Match[str], now: datetime, near: _Near | None) -> Result:
+    """ "on the 1st and 15th of every month": one cron with a list of days."""
+    days = sorted({int(d) for d in re.findall(r"\d{1,2}", match["doms"])})
+    if any(not 1 <= d <= 31 for d in days):
+        raise GrammarError('A month has days 1 to 31. Try e.g. "on the 1st and 15th of every month at 9".')
+    return _cron(_clock(near) or DEFAULT_TIME, day=",".join(map(str, days))), True
+
+
 def _monthly(match: re.Match[str], now: datetime, near: _Near | None) -> Result:
     day = "last" if match["last"] else str(int(match["dom"]))
     if day != "last" and not 1 <= int(day) <= 31:
@@ -344,12 +375,20 @@ def _every_days(match: re.Match[str], now: datetime, near: _Near | None) -> Resu
     return _cron(_clock(near) or DEFAULT_TIME, day_of_week=render_weekdays(days)), True
 
 
+def _day_list(match: re.Match[str], now: datetime, near: _Near | None) -> Result | None:
+    days = weekday_set(match["days"])
+    if len(days) < 2:
+        return None
+    return _cron(_clock(near) or DEFAULT_TIME, day_of_week=render_weekdays(days)), True
+
+
 def _every_part(match: re.Match[str], now: datetime, near: _Near | None) -> Result:
     return _cron(_clock(near, match["part"]) or DEFAULT_TIME), True
 
 
 _ADVERBS = {"hourly": (1, "hour"), "daily": (1, "day"), "weekly": (1, "week"),
-            "fortnightly": (2, "week"), "monthly": (1, "month")}  # fmt: skip
+            "fortnightly": (2, "week"), "biweekly": (2, "week"), "bi-weekly": (2, "week"),
+            "monthly": (1, "month"), "yearly": (1, "year"), "annually": (1, "year")}  # fmt: skip
 
 
 def _adverb(match: re.Match[str], now: datetime, near: _Near | None) -> Result | None:
@@ -362,7 +401,44 @@ def _adverb(match: re.Match[str], now: datetime, near: _Near | None) -> Result |
         return None
     count, unit = _ADVERBS[match["word"].lower()]
     uses_time = unit not in _SECONDS
-    return _repeat(now, count, unit, None, _clock(near) if uses_time else None), uses_time
+    days = weekday_set(match["days"]) if match.groupdict().get("days") else None
+    return _repeat(now, count, unit, days, _clock(near) if uses_time else None), uses_time
+
+
+_NTH = {"first": "1st", "1st": "1st", "second": "2nd", "2nd": "2nd", "third": "3rd", "3rd": "3rd",
+        "fourth": "4th", "4th": "4th", "fifth": "5th", "5th": "5th", "last": "last"}  # fmt: skip
+_NTH_WORD = r"(?P<nth>first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)"
+_NTH_ONE = r"(?:first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)"
+_NTHS = rf"(?P<nths>{_NTH_ONE}(?:(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)(?:the\s+)?{_NTH_ONE})*)"
+
+
+def _nth_weekday(match: re.Match[str], now: datetime, near: _Near | None) -> Result:
+    """ "the first monday of every month": APScheduler's day field says "1st mon" / "last fri"."""
+    day = WEEKDAYS[min(weekday_set(match["day"]))]
+    nths = re.findall(_NTH_WORD.replace("(?P<nth>", "("), match["nths"], re.I)
+    field = ",".join(f"{_NTH[nth.lower()]} {day}" for nth in dict.fromkeys(n.lower() for n in nths))
+    return _cron(_clock(near) or DEFAULT_TIME, day=field), True
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![a-z])"
+)
+_DATE_WORDS = (
+    rf"(?:(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{_MONTH})"
+    rf"|(?P<m2>{_MONTH})\s+(?:the\s+)?(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?![\d:]))"
+)
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _yearly(match: re.Match[str], now: datetime, near: _Near | None) -> Result:
+    """ "every year on 5 March", "every March 5th", "on 5 March every year"."""
+    month = _MONTHS.index((match["m1"] or match["m2"])[:3].lower()) + 1
+    day = int(match["d1"] or match["d2"])
+    if not 1 <= day <= _DAYS_IN_MONTH[month - 1]:
+        raise GrammarError(f'{calendar.month_name[month]} has no day {day}. Please check the date, e.g. "every year on 5 March".')
+    return _cron(_clock(near) or DEFAULT_TIME, day=str(day), month=str(month)), True
 
 
 def _relative(match: re.Match[str], now: datetime, near: _Near | None) -> Result:
@@ -373,8 +449,12 @@ def _relative(match: re.Match[str], now: datetime, near: _Near | None) -> Result
             seconds += amount * _SECONDS[unit]
         elif unit == "month":
             months += amount
+        elif unit == "year":
+            months += amount * 12
         else:
-            days += amount * (7 if unit == "week" else 1)
+            days += amount * {"week": 7, "fortnight": 14}.get(unit, 1)
+    if seconds > _MAX_SECONDS or days > _MAX_SECONDS / 86400 or months > MAX_YEARS_AHEAD * 12:
+        raise GrammarError(TOO_FAR)
     if months != int(months):
         raise GrammarError('Please use whole months, e.g. "in 2 months", or weeks: "in 6 weeks".')
     if seconds == days == months == 0:
@@ -393,6 +473,7 @@ def _relative(match: re.Match[str], now: datetime, near: _Near | None) -> Result
 
 
 _EVERY = r"\b(?:every|each)\s+"
+_ORD = r"\d{1,2}(?:st|nd|rd|th)"
 _OF_EVERY_MONTH = r"(?:\s+(?:day\s+)?of\s+(?:the|every|each)\s+month)"
 _QUOTE = "[`'\"]?"
 
@@ -407,10 +488,21 @@ _RULES: list[tuple[re.Pattern[str], Handler]] = [
     # "cron 30 8 * * 1-5", and a line with too few fields
     (_rule(rf"\bcron\s*:?\s+{_QUOTE}(?P<fields>\S+\s+\S+\s+\S+\s+\S+\s+[^\s`'\"]+){_QUOTE}"), _crontab),
     (_rule(rf"\bcron\s*:?\s+{_QUOTE}[\d*]\S*(?:\s+[\d*]\S*)*"), _short_crontab),
+    # "the first monday of every month", "every last friday of the month", "monthly on the 2nd tuesday"
+    (_rule(rf"(?:{_EVERY}|\bon\s+)?(?:the\s+)?{_NTHS}\s+(?P<day>{_DAY})\s+(?:of\s+)?(?:every|each|the|a)\s+month\b"), _nth_weekday),
+    (_rule(rf"(?:{_EVERY}(?:month\s+)?(?:on\s+)?|\bmonthly\s*,?\s+on\s+)(?:the\s+)?{_NTHS}\s+(?P<day>{_DAY})"), _nth_weekday),
     # "on the 1st of every month", "every month on the 15th", "every 15th", "every last day of the month"
     (_rule(rf"(?:\bon\s+)?\bthe\s+{_DOM}\s+(?:of\s+)?(?:every|each)\s+month\b"), _monthly),
     (_rule(rf"(?:{_EVERY}month|\bmonthly)\s*,?\s+(?:on\s+)?the\s+{_DOM}(?:\s+of\s+the\s+month)?"), _monthly),
     (_rule(rf"{_EVERY}(?:(?P<dom>\d{{1,2}})(?:st|nd|rd|th)(?!\s+{_DAY})|(?P<last>last)\s+day){_OF_EVERY_MONTH}?"), _monthly),
+    # "every year on 5 March", "every March 5th", "on 5 March every year", "annually on 1 jan"
+    (_rule(rf"(?:{_EVERY}year|\b(?:yearly|annually))\s*,?\s+(?:on\s+)?(?:the\s+)?{_DATE_WORDS}"), _yearly),
+    (_rule(rf"{_EVERY}(?:the\s+)?{_DATE_WORDS}"), _yearly),
+    (_rule(rf"(?:\bon\s+)?(?:the\s+)?{_DATE_WORDS}\s*,?\s+(?:every|each|a)\s+year\b"), _yearly),
+    (_rule(rf"(?:\bon\s+)?\bthe\s+{_DOM}\s+of\s+the\s+month\b"), _monthly),
+    (_rule(r"(?:\bon\s+)?(?:\bthe\s+)?\b(?P<last>last)\s+day\s+of\s+(?:the|every|each)\s+month\b"), _monthly),
+    (_rule(rf"(?:\bon\s+)?(?:\bthe\s+)?(?P<doms>{_ORD}(?:{_AND_JOIN}(?:the\s+)?{_ORD})+)\s+(?:day\s+)?(?:of\s+)?(?:every|each|the)\s+month\b"), _monthly_days),
+    (_rule(rf"(?:{_EVERY}month|\bmonthly)\s*,?\s+(?:on\s+)?(?:the\s+)?(?P<doms>{_ORD}(?:{_AND_JOIN}(?:the\s+)?{_ORD})+)"), _monthly_days),
     # "every weekday", "every monday and friday", "every other friday", "every morning"
     (_rule(rf"{_EVERY}(?:(?P<other>other|second)\s+)?(?P<days>weekdays?|weekends?(?:\s+days?)?|{_DAYS})"), _every_days),
     (_rule(rf"{_EVERY}(?:day\s+(?:in\s+the\s+)?)?{_PART}"), _every_part),
@@ -418,7 +510,9 @@ _RULES: list[tuple[re.Pattern[str], Handler]] = [
     (_rule(rf"{_EVERY}(?:(?P<n>{_AMOUNT})|(?P<other>other|second)\s+)?(?P<unit>{_UNIT})(?:\s+on\s+(?P<days>{_DAYS}))?"), _every_unit),
     # "on weekdays", "on mondays and thursdays", "daily", "hourly"
     (_rule(rf"\bon\s+(?P<days>(?:weekdays|weekends|{_PLURAL_DAY})(?:{_JOIN}{_DAY})*)"), _every_days),
-    (_rule(r"\b(?P<word>hourly|daily|weekly|fortnightly|monthly)\b"), _adverb),
+    (_rule(rf"\b(?P<word>hourly|daily|weekly|fortnightly|bi-?weekly|monthly|yearly|annually)\b(?:\s+on\s+(?P<days>{_DAYS}))?"), _adverb),
+    # "mon, wed and fri at 8": several weekdays named together repeat (one alone is a date)
+    (_rule(rf"(?:\bon\s+)?(?P<days>{_DAY}(?:{_AND_JOIN}{_DAY})+)"), _day_list),
     # "in 10 minutes", "in an hour and a half", "10 minutes from now"
     (_rule(rf"\b(?:in|after|within)\s+(?P<dur>{_DURATION})(?:\s+from\s+now)?"), _relative),
     (_rule(rf"(?<![\w.])(?P<dur>{_DURATION})\s+from\s+now"), _relative),
@@ -452,3 +546,149 @@ def _span(match: re.Match[str], near: _Near | None) -> tuple[int, int]:
     if near is None:
         return match.start(), match.end()
     return min(match.start(), near.start), max(match.end(), near.end)
+
+
+# --- Compound schedules: more times, exceptions and an end ---------------------------------
+#
+# These refine a repeat the rules above found: "every day at 7am and 7pm", "every weekday at 9
+# except friday", "every monday until 31 March", "every day for 3 weeks", "every day 10 times".
+# Each returns the refined spec and the spans it understood, or leaves the spec alone, so the
+# words stay for dialogs.timeparse to name back as not understood.
+
+_MORE_TIME = re.compile(r"(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)(?=(?:at\s+|@\s*)?\d|noon|midnight|midday)", re.I)
+_TIME_THEN_JOIN = re.compile(r"(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)$", re.I)
+_EXCEPT = re.compile(
+    rf"\s*,?\s*(?:except(?:\s+for)?|but\s+not|excluding|apart\s+from|other\s+than|not\s+on|skipping)\s+"
+    rf"(?:on\s+)?(?:the\s+)?(?P<days>weekdays?|weekends?|{_DAYS})",
+    re.I,
+)
+
+
+# "every day at 9 and 13": after a first time, a bare hour on the 24-hour clock is a time too.
+_BARE_MORE = re.compile(
+    r"(?P<hour>[01]?\d|2[0-3])(?!\d|[:.,]\d)"
+    r"(?=\s*(?:$|[,.;!?]|(?:to|every|each|daily|on|and|or|remind|except|until|for)\b|&))",
+    re.I,
+)
+
+
+def _single_clock(spec: dict[str, Any]) -> time | None:
+    if spec.get("type") != "cron" or not (spec["hour"].isdigit() and spec["minute"].isdigit()):
+        return None
+    if int(spec["hour"]) > 23 or int(spec["minute"]) > 59:
+        return None  # a bad crontab line: APScheduler's refusal says why
+    return time(int(spec["hour"]), int(spec["minute"]))
+
+
+def _with_times(spec: dict[str, Any], times: list[time]) -> dict[str, Any]:
+    times = sorted(set(times))
+    if len({t.minute for t in times}) == 1:
+        return {**spec, "hour": ",".join(str(t.hour) for t in times), "minute": str(times[0].minute)}
+    base = {k: v for k, v in spec.items() if k not in ("tz", "end")}
+    parts = [{**base, "hour": str(t.hour), "minute": str(t.minute)} for t in times]
+    return {"type": "multi", "parts": parts}
+
+
+def more_times(text: str, span: tuple[int, int], spec: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[int, int]]]:
+    """ "every day at 7am and 7pm": the times joined to a daily/weekly/monthly repeat's time."""
+    first = _single_clock(spec)
+    if first is None:
+        return spec, []
+    times, spans = [first], []
+    start, end = span
+    while join := _MORE_TIME.match(text, end):
+        clock = TIME_RE.match(text, join.end()) or _BARE_MORE.match(text, join.end())
+        if clock is None:
+            break
+        at = time_of_day(clock) if clock.re is TIME_RE else time(int(clock["hour"]), 0)
+        times.append(at)  # type: ignore[arg-type]
+        spans.append((join.start(), clock.end()))
+        end = clock.end()
+    while (join := _TIME_THEN_JOIN.search(text, 0, start)) is not None:
+        before = [m for m in TIME_RE.finditer(text, 0, join.start()) if m.end() == join.start()]
+        if not before:
+            break
+        times.append(time_of_day(before[-1]))  # type: ignore[arg-type]
+        spans.append((before[-1].start(), join.end()))
+        start = before[-1].start()
+    if len(times) == 1:
+        return spec, []
+    return _with_times(spec, times), spans
+
+
+def _parts(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return spec["parts"] if spec.get("type") == "multi" else [spec]
+
+
+def find_exception(text: str) -> re.Match[str] | None:
+    """ "except friday", "but not on weekends": found before the time, so it can stand anywhere."""
+    return _EXCEPT.search(text)
+
+
+def exceptions(match: re.Match[str], spec: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[int, int]]]:
+    """ "every weekday at 9 except friday": weekdays taken out of a weekly repeat."""
+    parts = _parts(spec)
+    if any(p.get("type") != "cron" or p["day"] != "*" or p["month"] != "*" for p in parts):
+        return spec, []
+    allowed = _weekday_field(parts[0]["day_of_week"])
+    if allowed is None:
+        return spec, []
+    remaining = allowed - weekday_set(match["days"])
+    if remaining == allowed:
+        return spec, []  # "every monday except friday": nothing to take out, so name it back
+    if not remaining:
+        raise GrammarError('That leaves no day to remind you on. Try e.g. "every weekday at 9 except friday".')
+    field = render_weekdays(remaining)
+    new_parts = [{**p, "day_of_week": field} for p in parts]
+    new = {**spec, "parts": new_parts} if spec.get("type") == "multi" else new_parts[0]
+    return new, [match.span()]
+
+
+def _weekday_field(field: str) -> set[int] | None:
+    days: set[int] = set()
+    if field == "*":
+        return set(range(7))
+    for part in field.split(","):
+        ends = part.split("-")
+        if len(ends) > 2 or any(e not in WEEKDAYS for e in ends):
+            return None
+        days.update(range(WEEKDAYS.index(ends[0]), WEEKDAYS.index(ends[-1]) + 1))
+    return days
+
+
+#: "until 31 March", "till friday", "for 3 weeks", "10 times": where a repeat ends.
+END_RE = re.compile(
+    rf"(?:\s*,)?\s*(?:\b(?P<until>until|till|til|untill|through|thru|up\s+to|ending(?:\s+on)?|to\s+the\s+end\s+of)\s+(?P<date>\S.*)"
+    rf"|\bfor\s+(?:the\s+next\s+)?(?P<dur>{_DURATION}|(?:an?\s+)?(?:hour|day|week|fortnight|month|year)(?![a-z]))"
+    rf"|\b(?P<count>\d{{1,4}}|{_WORDS})\s+times\b(?!\s+(?:a|an|per|each|every|in)\b))",
+    re.I,
+)
+MAX_COUNT = 1000
+
+
+def duration_end(text: str, now: datetime) -> datetime:
+    """ "3 weeks" -> now plus three weeks, on the wall clock for days and longer."""
+    seconds, days, months = 0.0, 0.0, 0.0
+    if not _COMPONENT_RE.match(text):
+        text = "1 " + re.sub(r"^an?\s+", "", text, flags=re.I)  # "for the next hour", "for a week"
+    for part in _COMPONENT_RE.finditer(text):
+        amount, unit = _amount(part["amount"]) + (0.5 if part["half"] else 0), _unit(part["unit"])
+        if unit in _SECONDS:
+            seconds += amount * _SECONDS[unit]
+        elif unit in ("month", "year"):
+            months += amount * (12 if unit == "year" else 1)
+        else:
+            days += amount * {"week": 7, "fortnight": 14}.get(unit, 1)
+    if seconds > _MAX_SECONDS or days > _MAX_SECONDS / 86400 or months > MAX_YEARS_AHEAD * 12:
+        raise GrammarError(TOO_FAR)
+    if months != int(months) or seconds == days == months == 0:
+        raise GrammarError('Please say how long in whole units, e.g. "for 3 weeks".')
+    wall = _add_months(now.replace(tzinfo=None) + timedelta(days=days), int(months))
+    return wall.replace(tzinfo=now.tzinfo).astimezone(UTC) + timedelta(seconds=seconds)
+
+
+def count_of(word: str) -> int:
+    value = int(_NUMBER_WORDS.get(word.lower(), word)) if not word.isdigit() else int(word)
+    if not 1 <= value <= MAX_COUNT:
+        raise GrammarError(f"I can count between 1 and {MAX_COUNT} times.")
+    return value

@@ -16,7 +16,7 @@ from typing import Any
 from recognizers_date_time import recognize_datetime
 from recognizers_text import Culture
 
-from dialogs._timegrammar import DEFAULT_TIME, TIME_RE, Found, time_of_day
+from dialogs._timegrammar import DEFAULT_TIME, TIME_RE, TOO_FAR, Found, GrammarError, time_of_day
 
 _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
                 "September", "October", "November", "December")  # fmt: skip
@@ -77,7 +77,92 @@ def recognize(message: str, now: datetime) -> Found | None:
     if picked is None:
         return _fallback_time(message, now)
     spans, moments = picked
-    return Found(spans, spec=_first_ahead(moments, now))
+    spec = _first_ahead(moments, now)
+    refused = _year_check(message, spans, spec) or _small_hour_check(message, spans, spec, now)
+    return refused or Found(spans, spec=spec)
+
+
+_BARE_HOUR = re.compile(r"(?:\bat|@)\s*(?P<hour>\d{1,2})(?:\s*o'?clock)?\s*$", re.I)
+_DAY_PART = re.compile(r"morning|afternoon|evening|night|tonight|noon|[ap]\.?m\b", re.I)
+
+
+def _small_hour_check(message: str, spans: tuple[Span, ...], spec: dict[str, Any] | None, now: datetime) -> Found | None:
+    """ "friday at 4": 04:00 is seldom meant and 16:00 not said, so ask rather than guess.
+
+    The recognizer offers the morning first; a bare hour from 1 to 6 read as the small hours is
+    refused with both readings, unless a part of the day ("in the morning") settles it.
+    """
+    if spec is None:
+        return None
+    text = " ".join(message[a:b] for a, b in spans)
+    match = _BARE_HOUR.search(text)
+    if match is None or _DAY_PART.search(message):
+        return None
+    hour = int(match["hour"])
+    local = datetime.fromisoformat(spec["run_at"]).astimezone(now.tzinfo)
+    if not 1 <= hour <= 6 or local.hour != hour:
+        return None
+    return Found(spans, spec=None, error=f'Did you mean {hour:02d}:00 or {hour + 12}:00? Say "at {hour}am" or "at {hour}pm".')
+
+
+_YEAR_AFTER = re.compile(r"\s*,?\s*(?:in\s+)?(?P<year>\d{4,})\b(?![:.]\d)")
+
+
+def _year_check(message: str, spans: tuple[Span, ...], spec: dict[str, Any] | None) -> Found | None:
+    """A year written right after a date that the recognizer did not take ("Jan 1 2226").
+
+    The recognizer reads years only up to about 2100 and otherwise drops them, which would move
+    the date to another year; a year beyond the limit is refused, one it dropped for another
+    reason is named back as not understood. Never shifted.
+    """
+    if spec is None:
+        return None
+    for start, end in spans:
+        match = _YEAR_AFTER.match(message, end)
+        if match is None:
+            continue
+        year = int(match["year"])
+        chosen = datetime.fromisoformat(spec["run_at"]).year
+        if abs(year - chosen) <= 1 and year == chosen:
+            return None
+        span = (start, match.end())
+        if year > chosen:
+            return Found((span,), spec=None, error=f"{match['year']} is too far ahead: " + TOO_FAR.split(": ", 1)[1])
+        return Found((span,), spec=None, error=f'{match["year"]} is in the past. Give me a date in the future, e.g. "on 5 March".')
+    return None
+
+
+def recognize_until(message: str, start: int, now: datetime) -> tuple[datetime, int] | None:
+    """The end a phrase starting at ``start`` names ("31 March", "friday", "the end of may").
+
+    Returns:
+        The end instant (the end of that day in the user's zone when no time is given, so the
+        day itself is included) and where the phrase ends, or None when no date starts there.
+    """
+    rest = message[start : start + 40]  # a date phrase is short; the recognizer is slow on long text
+    for result in recognize_datetime(rest, Culture.English, reference=now.replace(tzinfo=None)):
+        if result.start != 0 or not result.resolution or not result.resolution.get("values"):
+            continue
+        kind = result.type_name.rsplit(".", 1)[-1]
+        try:
+            if kind == "datetime":
+                moments = _datetimes(result, now)
+            elif kind == "date":
+                moments = [datetime.combine(d, time(23, 59, 59)) for d in _dates(result, now)]
+            elif kind == "daterange":
+                ends = [v["end"] for v in _values(result) if v.get("end")]
+                moments = [datetime.fromisoformat(end) - timedelta(seconds=1) for end in ends]
+            else:
+                continue
+        except _Impossible as exc:
+            raise GrammarError(str(exc)) from exc
+        spec = _first_ahead(moments, now)
+        if spec is None:
+            continue
+        if _year_check(message, ((start, start + result.end + 1),), spec) is not None:
+            return None
+        return datetime.fromisoformat(spec["run_at"]), start + result.end + 1
+    return None
 
 
 def _span(result: Any) -> Span:

@@ -71,8 +71,10 @@ _EXPIRY = re.compile(
 _WINDOW = re.compile(rf"{_LEAD}(?:within|in|over)\s+(?:the\s+)?(?:last\s+|past\s+)?{_COUNTED_DURATION}")
 
 _PREFIX = re.compile(
+    r"(?:(?:actually|no|wait|nah|never\s*mind|nvm|forget\s+it|oh|and|also|sorry|i\s+meant|instead|scratch\s+that|ignore\s+that|cancel\s+that)"
+    r"[\s,.!;:-]+)*"
     r"(?:(?:please|hey|ok|okay|can\s+you|could\s+you)\s+)*"
-    r"(?:(?:alert|notify|tell|ping|warn|message)\s+me|let\s+me\s+know"
+    r"(?:(?:alert|notify|tell|ping|warn|message|text|buzz)\s+me|let\s+me\s+know"
     r"|(?:set|create|add|make)\s+(?:me\s+)?(?:an?\s+)?(?:price\s+)?alert"
     r"|(?:new\s+|an?\s+)?(?:price\s+)?alert)"
     r"(?:\s+(?:when(?:ever)?|if|once|as\s+soon\s+as|the\s+moment|in\s+case|about|on|for))?"
@@ -88,7 +90,7 @@ _LEVEL = re.compile(
     rf"(?<!\S)(?:(?:{_LEVEL_VERBS})\s+)?(?:back\s+)?"
     r"(?:(?P<above>above|over|higher\s+than|more\s+than|greater\s+than|exceeds?|>=?)"
     r"|(?P<below>below|under|beneath|lower\s+than|less\s+than|<=?)"
-    r"|(?P<cross>cross(?:es|ing)?|through))"
+    r"|(?P<cross>cross(?:es|ing)?|through|hits?|hitting|reach(?:es|ing)?|touch(?:es|ing)?|breaks?|gets\s+to|is\s+at|trades\s+at))"
     r"(?=\s|$|[\d$.+-])"
 )
 # A change: longer forms first, so "moves up" is not read as "moves".
@@ -127,6 +129,9 @@ class ParsedAlert:
         cooldown_seconds: the least time between two firings of a repeating alert.
         expires_in_seconds: how long the alert lives; None for no end.
         error: a user-facing reason when a part was recognised but can't be used.
+        unclear: words left over that look like another condition or price ("or below 60000")
+            and were not made into this alert; an alert must not be created while any remain.
+            ``parse_alerts`` returns such further alerts as alerts of their own.
     """
 
     symbol: str | None
@@ -139,6 +144,7 @@ class ParsedAlert:
     cooldown_seconds: int = 0
     expires_in_seconds: int | None = None
     error: str | None = None
+    unclear: tuple[str, ...] = ()
 
 
 def _clean(text: str) -> str:
@@ -269,7 +275,99 @@ def _strip_prefix(text: str) -> tuple[str | None, str]:
     return strength, text[match.end():].strip()
 
 
+# "BTC above 70000 or below 60000", "... and ETH below 3000": a joint followed by another condition.
+_JOINT = re.compile(r"\s*(?:,\s*)?(?:\b(?:or|and|but)\b|,|;)\s+(?:(?:also\s+)?(?:if|when|once)\s+)?")
+
+
+def _split(core: str, known_symbols: tuple[str, ...]) -> list[str]:
+    """The conditions a message joins with "or"/"and": each starts a part with a condition."""
+    parts, start = [], 0
+    for joint in _JOINT.finditer(core):
+        after = core[joint.end():]
+        condition = _LEVEL.match(after) or _CHANGE.match(after)
+        if condition is None:
+            # "and ETH below 3000": a symbol, then a condition
+            head = re.match(r"(?:the\s+price\s+of\s+)?([\w./-]+)(?:'s)?\s+(?:price\s+)?", after)
+            if head is None or (_LEVEL.match(after, head.end()) is None and _CHANGE.match(after, head.end()) is None):
+                continue
+            if match_symbol(head[1], known_symbols) is None and not _SYMBOLISH.fullmatch(head[1]):
+                continue
+        parts.append(core[start:joint.start()])
+        start = joint.end()
+    parts.append(core[start:])
+    return [p for p in parts if p.strip()]
+
+
+def parse_alerts(text: str, *, known_symbols: tuple[str, ...]) -> tuple[ParsedAlert, ...]:
+    """Every alert a message asks for: "BTC above 70000 or below 60000" is two.
+
+    A part without a symbol takes the first part's ("or below 60000" watches BTC). The modes
+    and durations ("every time", "for 7 days") apply to every part. A part that is not complete
+    stays in the list as it is, for the dialog to ask about.
+    """
+    first = _parse_one(text, known_symbols=known_symbols)
+    cleaned = _clean(text)
+    _, rest = _strip_prefix(_remove_modes(cleaned))
+    pieces = _split(rest, known_symbols)
+    if len(pieces) < 2:
+        return (first,)
+    results = []
+    head = _parse_one(_remove_modes(cleaned)[: len(_remove_modes(cleaned)) - len(rest)] + pieces[0],
+                      known_symbols=known_symbols)
+    symbol = head.symbol
+    for number, piece in enumerate(pieces):
+        parsed = head if number == 0 else _parse_one(piece, known_symbols=known_symbols)
+        if number and parsed.symbol is None and parsed.unknown_symbol is None and symbol is not None:
+            parsed = _parse_one(f"{symbol} {piece}", known_symbols=known_symbols)
+        results.append(
+            ParsedAlert(**{
+                **parsed.__dict__,
+                "repeat": first.repeat, "cooldown_seconds": first.cooldown_seconds,
+                "expires_in_seconds": first.expires_in_seconds,
+                "window_seconds": parsed.window_seconds if parsed.window_seconds else first.window_seconds,
+            })
+        )
+    return tuple(results)
+
+
+def _remove_modes(text: str) -> str:
+    for pattern in (_COOLDOWN, _REPEAT, _ONCE, _EXPIRY, _WINDOW):
+        _, text = _take(pattern, text)
+    return text
+
+
 def parse_alert(text: str, *, known_symbols: tuple[str, ...]) -> ParsedAlert:
+    """Read one alert request out of ``text``; further conditions go to ``unclear``.
+
+    "BTC above 70000 or below 60000" gives the first alert with ``unclear=("or below 60000",)``,
+    so a caller that makes one alert never drops the rest silently; ``parse_alerts`` gives both.
+    """
+    alerts = parse_alerts(text, known_symbols=known_symbols)
+    if len(alerts) == 1:
+        return alerts[0]
+    cleaned = _remove_modes(_clean(text))
+    _, rest = _strip_prefix(cleaned)
+    pieces = _split(rest, known_symbols)
+    others = rest[len(pieces[0]):].strip(" ,;")
+    return ParsedAlert(**{**alerts[0].__dict__, "unclear": (others,)})
+
+
+_AFTER_NUMBER = re.compile(r"\s*(?:%|percent\b|per\s?cent\b|pct\b|usd\b|dollars?\b|\$|eur\b|euros?\b)?")
+_LOOKS_LIKE_MORE = re.compile(
+    r"\d|\b(?:or|and|but|by|until|till|before|after|on|at|tomorrow|today|tonight|next|every|each|except"
+    r"|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
+    re.I,
+)
+
+
+def _leftover(after: str) -> tuple[str, ...]:
+    """Words after the price that look like another price, condition or date ("or 80000", "by friday")."""
+    rest = after[_AFTER_NUMBER.match(after).end():].strip(" ,.;!?")  # type: ignore[union-attr]
+    rest = re.sub(r"^(?:please|pls|thanks|thank\s+you)$", "", rest, flags=re.I)
+    return (rest,) if rest and _LOOKS_LIKE_MORE.search(rest) else ()
+
+
+def _parse_one(text: str, *, known_symbols: tuple[str, ...]) -> ParsedAlert:
     """Read an alert request out of ``text``.
 
     Args:
@@ -324,12 +422,15 @@ def parse_alert(text: str, *, known_symbols: tuple[str, ...]) -> ParsedAlert:
 
     threshold = None
     number = _leading_number(tail) if condition else None
+    unclear = _leftover(number.string[number.end():]) if number is not None else ()
     if number is not None:
         value = _amount_of(number)
         is_percent = _PERCENT_SIGN.match(number.string, number.end()) is not None
         if condition in ("move", "window"):
             if value is None or value <= 0:
                 errors.append("The change must be more than 0%, like 5%.")
+            elif direction == "down" and value >= 100:
+                errors.append("A price can't fall by 100% or more; pick a smaller drop, e.g. 10%.")
             elif value > MAX_PERCENT:
                 errors.append(f"A change can be at most {MAX_PERCENT:g}%.")
             else:
@@ -354,6 +455,7 @@ def parse_alert(text: str, *, known_symbols: tuple[str, ...]) -> ParsedAlert:
         cooldown_seconds=cooldown_seconds,
         expires_in_seconds=expires_in_seconds,
         error=" ".join(errors) or None,
+        unclear=unclear,
     )
 
 

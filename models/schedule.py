@@ -9,7 +9,20 @@ triggers:
   when N is whole days, at the start's wall-clock time in the reminder's zone, across DST changes.
 * ``{"type": "cron", "minute": "30", "hour": "8", "day": "*", "month": "*",
   "day_of_week": "mon-fri"}``: calendar rules, evaluated in the reminder's time zone so that
-  daylight-saving changes keep the wall-clock time.
+  daylight-saving changes keep the wall-clock time. APScheduler's day field also says
+  "1st mon" (the first Monday of the month), "last fri" and "last" (the month's last day), and
+  a month with a day is a yearly date ("every 5 March").
+* ``{"type": "multi", "parts": [<interval or cron spec>, ...]}``: the union of its parts'
+  occurrences, for "every day at 07:30 and 19:00" (one cron cannot pair each hour with its own
+  minute).
+
+Two optional fields apply to every recurring kind:
+
+* ``"tz"``: the IANA zone the wall-clock times are meant in, when the user named one in the
+  message ("at 9am London time"); it overrides the reminder's zone, so the reminder keeps
+  firing at London's 09:00 whatever zone the user later sets.
+* ``"end"``: an aware ISO instant; no occurrence after it ("until 31 March", "for 3 weeks",
+  "10 times", the last of which is turned into its instant when the reminder is parsed).
 """
 
 from __future__ import annotations
@@ -19,6 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -39,6 +53,16 @@ def _aware(value: str) -> datetime:
     return parsed
 
 
+def spec_zone(spec: dict[str, Any], tz: str) -> str:
+    """The zone a spec's wall-clock times are read in: its own ``tz`` if it names one, else ``tz``."""
+    own = spec.get("tz")
+    return own if isinstance(own, str) and own else tz
+
+
+def _end(spec: dict[str, Any]) -> datetime | None:
+    return _aware(spec["end"]).astimezone(UTC) if spec.get("end") else None
+
+
 def build_trigger(spec: dict[str, Any], tz: str) -> BaseTrigger:
     """Build the APScheduler trigger a schedule spec describes.
 
@@ -52,20 +76,28 @@ def build_trigger(spec: dict[str, Any], tz: str) -> BaseTrigger:
     Raises:
         ScheduleError: the spec is malformed.
     """
-    zone = ZoneInfo(tz)
     kind = spec.get("type")
     try:
+        zone = ZoneInfo(spec_zone(spec, tz))
+        end = _end(spec)
+        if kind == "multi":
+            parts = spec["parts"]
+            if not isinstance(parts, list) or not parts:
+                raise ScheduleError("a multi schedule needs parts")
+            if any(not isinstance(part, dict) or part.get("type") not in ("interval", "cron") for part in parts):
+                raise ScheduleError("multi schedule parts must be interval or cron")
+            return OrTrigger([build_trigger({**part, "tz": spec_zone(spec, tz)}, tz) for part in parts])
         if kind == "date":
             return DateTrigger(run_date=_aware(spec["run_at"]), timezone=zone)
         if kind == "interval":
             seconds = int(spec["seconds"])
             if timedelta(seconds=seconds) < MIN_INTERVAL:
                 raise ScheduleError("the shortest interval is 1 minute")
-            return IntervalTrigger(seconds=seconds, start_date=_aware(spec["start"]), timezone=zone)
+            return IntervalTrigger(seconds=seconds, start_date=_aware(spec["start"]), end_date=end, timezone=zone)
         if kind == "cron":
             fields = {name: str(spec.get(name, "*")) for name in CRON_FIELDS}
-            return CronTrigger(second="0", timezone=zone, **fields)
-    except (KeyError, TypeError, ValueError) as exc:
+            return CronTrigger(second="0", end_date=end, timezone=zone, **fields)
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         if isinstance(exc, ScheduleError):
             raise
         raise ScheduleError(f"bad {kind} schedule: {exc}") from exc
@@ -74,7 +106,7 @@ def build_trigger(spec: dict[str, Any], tz: str) -> BaseTrigger:
 
 def is_recurring(spec: dict[str, Any]) -> bool:
     """Tell whether a schedule fires more than once."""
-    return spec.get("type") in ("interval", "cron")
+    return spec.get("type") in ("interval", "cron", "multi")
 
 
 def next_fire_time(
@@ -94,6 +126,21 @@ def next_fire_time(
             02:30 reminder fires once that night, not twice.
     """
     trigger = build_trigger(spec, tz)
+    tz = spec_zone(spec, tz)
+    if spec["type"] == "multi":
+        fires = [
+            next_fire_time({**part, "tz": tz}, tz, after=after, previous=previous) for part in spec["parts"]
+        ]
+        fire = min((f for f in fires if f is not None), default=None)
+    else:
+        fire = _next_single(spec, trigger, tz, after=after, previous=previous)
+    end = _end(spec)
+    return None if fire is None or (end is not None and fire > end) else fire
+
+
+def _next_single(
+    spec: dict[str, Any], trigger: BaseTrigger, tz: str, *, after: datetime, previous: datetime | None
+) -> datetime | None:
     if spec["type"] == "date":
         run_at = _aware(spec["run_at"]).astimezone(UTC)
         return run_at if run_at > after else None

@@ -10,6 +10,7 @@ from dialogs.alert_parse import (
     looks_like_alert,
     match_symbol,
     parse_alert,
+    parse_alerts,
     parse_percent,
     parse_threshold,
 )
@@ -260,3 +261,61 @@ def test_parse_alert_command(text, expected):
 )
 def test_alert_command_from_card(value, expected):
     assert alert_command_from_card(value) == expected
+
+
+# --- Issue 13: several conditions in one message, "hits", "ping me if" -------------------------
+
+SEVERAL = [
+    ("BTC above 70000 or below 60000", [alert("BTC", "above", 70000.0), alert("BTC", "below", 60000.0)]),
+    ("alert me if ETH goes above 4000 or drops below 3000", [alert("ETH", "above", 4000.0), alert("ETH", "below", 3000.0)]),
+    ("tell me when AAPL goes over 200 or under 170", [alert("AAPL", "above", 200.0), alert("AAPL", "below", 170.0)]),
+    ("alert me when MSFT is above 450 and ETH below 3000", [alert("MSFT", "above", 450.0), alert("ETH", "below", 3000.0)]),
+    # the modes apply to both
+    (
+        "alert me every time BTC goes above 70k or below 60k",
+        [alert("BTC", "above", 70000.0, repeat=True), alert("BTC", "below", 60000.0, repeat=True)],
+    ),
+    # an incomplete second part stays incomplete, for the dialog to ask about
+    ("alert me if BTC above 70000 or below", [alert("BTC", "above", 70000.0), alert("BTC", "below", None)]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SEVERAL)
+def test_parse_alerts_returns_every_condition(text, expected):
+    assert list(parse_alerts(text, known_symbols=KNOWN)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "unclear"),
+    [
+        ("BTC above 70000 or below 60000", ("or below 60000",)),
+        ("alert me if BTC above 70000 or below", ("or below",)),
+        ("alert me when MSFT is above 450 and ETH below 3000", ("and eth below 3000",)),
+    ],
+)
+def test_parse_alert_never_drops_a_second_condition_silently(text, unclear):
+    parsed = parse_alert(text, known_symbols=KNOWN)
+    assert parsed.unclear == unclear
+    assert parse_alerts(text, known_symbols=KNOWN)[0] == ParsedAlert(**{**parsed.__dict__, "unclear": ()})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ping me if BTC hits 80000", alert("BTC", "cross", 80000.0)),
+        ("let me know when bitcoin hits 65k", alert("BTC", "cross", 65000.0)),
+        ("tell me when AAPL reaches 210", alert("AAPL", "cross", 210.0)),
+        ("alert me once BTC breaks 75000", alert("BTC", "cross", 75000.0)),
+        ("never mind, alert me when BTC goes above 71000", alert("BTC", "above", 71000.0)),
+        ("alert me when BTC goes above 70000 and stays there", alert("BTC", "above", 70000.0, unclear=("and stays there",))),
+        ("alert me when BTC goes above 70000 or 80000", alert("BTC", "above", 70000.0, unclear=("or 80000",))),
+        ("ping me if BTC hits 70k or 60k", alert("BTC", "cross", 70000.0, unclear=("or 60k",))),
+        ("alert me when BTC goes above 70000 by friday", alert("BTC", "above", 70000.0, unclear=("by friday",))),
+        ("alert me when BTC goes above 70,000 USD please", alert("BTC", "above", 70000.0)),
+        ("alert me if BTC drops 150%", alert("BTC", "move", None, direction="down",
+                                               error="A price can't fall by 100% or more; pick a smaller drop, e.g. 10%.")),
+    ],
+)
+def test_more_ways_to_say_an_alert(text, expected):
+    assert parse_alert(text, known_symbols=KNOWN) == expected
+    assert looks_like_alert(text)

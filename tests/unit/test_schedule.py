@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from models.schedule import ScheduleError, build_trigger, format_local, next_fire_time
+from models.schedule import ScheduleError, build_trigger, format_local, is_recurring, next_fire_time
 
 PRAGUE = "Europe/Prague"
 
@@ -103,3 +103,75 @@ def test_bad_specs_are_refused(spec):
 def test_format_local_shows_the_zone():
     assert format_local(datetime(2026, 11, 24, 13, 5, tzinfo=UTC), PRAGUE) == "Tue 24 Nov 2026 14:05 CET"
     assert format_local(datetime(2026, 7, 1, 13, 5, tzinfo=UTC), PRAGUE) == "Wed 1 Jul 2026 15:05 CEST"
+
+
+# --- Issue 13: zones of their own, ends, several times a day, nth weekdays ------------------
+
+
+def test_a_spec_with_its_own_zone_ignores_the_reminders_zone():
+    # 09:00 in London is 09:00 UTC in winter, 08:00 UTC in summer, whatever the user's zone.
+    spec = {**daily(9, 0), "tz": "Europe/London"}
+    assert fires(spec, datetime(2027, 3, 26, 12, tzinfo=UTC), 3) == [
+        datetime(2027, 3, 27, 9, tzinfo=UTC),
+        datetime(2027, 3, 28, 8, tzinfo=UTC),
+        datetime(2027, 3, 29, 8, tzinfo=UTC),
+    ]
+
+
+def test_an_end_stops_a_repeat_after_its_last_occurrence():
+    spec = {**daily(9, 0), "end": "2026-11-26T08:00:00+00:00"}  # 09:00 Prague on the 26th
+    assert fires(spec, datetime(2026, 11, 24, 12, tzinfo=UTC), 2) == [
+        datetime(2026, 11, 25, 8, tzinfo=UTC),
+        datetime(2026, 11, 26, 8, tzinfo=UTC),
+    ]
+    assert next_fire_time(spec, PRAGUE, after=datetime(2026, 11, 26, 8, tzinfo=UTC)) is None
+
+
+def test_an_end_applies_to_day_intervals_too():
+    spec = {"type": "interval", "seconds": 2 * 86400, "start": "2026-11-25T08:00:00+00:00",
+            "end": "2026-11-28T00:00:00+00:00"}
+    assert next_fire_time(spec, PRAGUE, after=datetime(2026, 11, 25, 8, tzinfo=UTC)) == datetime(2026, 11, 27, 8, tzinfo=UTC)
+    assert next_fire_time(spec, PRAGUE, after=datetime(2026, 11, 27, 8, tzinfo=UTC)) is None
+
+
+def test_multi_fires_at_each_parts_time_and_keeps_them_across_dst():
+    spec = {"type": "multi", "parts": [daily(7, 30), daily(19, 0)]}
+    assert is_recurring(spec)
+    build_trigger(spec, PRAGUE)
+    assert fires(spec, datetime(2027, 3, 27, 12, tzinfo=UTC), 4) == [
+        datetime(2027, 3, 27, 18, tzinfo=UTC),  # 19:00 CET
+        datetime(2027, 3, 28, 5, 30, tzinfo=UTC),  # 07:30 CEST
+        datetime(2027, 3, 28, 17, tzinfo=UTC),
+        datetime(2027, 3, 29, 5, 30, tzinfo=UTC),
+    ]
+
+
+def test_nth_and_last_weekday_of_the_month():
+    first_monday = {**daily(9, 0), "day": "1st mon"}
+    last_friday = {**daily(9, 0), "day": "last fri"}
+    start = datetime(2026, 11, 24, 12, tzinfo=UTC)
+    assert fires(first_monday, start, 2) == [datetime(2026, 12, 7, 8, tzinfo=UTC), datetime(2027, 1, 4, 8, tzinfo=UTC)]
+    assert fires(last_friday, start, 2) == [datetime(2026, 11, 27, 8, tzinfo=UTC), datetime(2026, 12, 25, 8, tzinfo=UTC)]
+
+
+def test_a_yearly_leap_day_comes_round_in_leap_years():
+    spec = {**daily(9, 0), "day": "29", "month": "2"}
+    assert fires(spec, datetime(2026, 11, 24, 12, tzinfo=UTC), 2) == [
+        datetime(2028, 2, 29, 8, tzinfo=UTC),
+        datetime(2032, 2, 29, 8, tzinfo=UTC),
+    ]
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"type": "multi", "parts": []},
+        {"type": "multi", "parts": [{"type": "date", "run_at": "2026-11-24T12:00:00+00:00"}]},
+        {"type": "multi"},
+        {**daily(9, 0), "tz": "Mars/Olympus"},
+        {**daily(9, 0), "end": "not a date"},
+    ],
+)
+def test_malformed_new_specs_are_refused(spec):
+    with pytest.raises(ScheduleError):
+        build_trigger(spec, PRAGUE)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -389,8 +389,13 @@ REFUSED = [
     ("at 25:00", '"at 25:00" is not a time of day', None),
     ("every day at 25:00", '"at 25:00" is not a time of day', None),
     ("in 0 minutes", "That is right now", None),
-    ("every year on 5 may", "I can't set up that kind of repeat yet", None),
-    ("every 2nd tuesday at 9", "I can't set up that kind of repeat yet", None),
+    ("every 2 years", "I can repeat yearly on one date", None),
+    ("remind me in 99999999999999999999 minutes", "too far ahead: I can set reminders up to 10 years ahead", None),
+    ("remind me to party on Jan 1 2226", "2226 is too far ahead: I can set reminders up to 10 years ahead", "party"),
+    ("in 11 years", "too far ahead", None),
+    ("every 99999999999 minutes", "too far ahead", None),
+    ("every weekend except saturday and sunday", "leaves no day", None),
+    ("on 30 February every year", "February has no day 30", None),
     ("cron 30 8 * *", "A crontab line has 5 fields", None),
     ("cron 0 9 1 * 1", "both a day of the month and a day of the week", None),
     ("cron 61 8 * * *", "I can't schedule that", None),
@@ -445,3 +450,327 @@ def test_parse_when_raises_a_user_facing_error_with_an_example(text: str, messag
 
     assert message in str(raised.value)
     assert SUGGESTS_EXAMPLE.search(str(raised.value))
+
+
+# --- Issue 13: schedules people use -------------------------------------------------------
+
+LONDON = ZoneInfo("Europe/London")
+
+COMPOUND = [
+    # several times a day: one cron when the minutes agree, a "multi" spec when they don't
+    ("every day at 7am and 7pm brush teeth", "brush teeth", cron("0", "7,19"), at(11, 24, 19), "every day at 07:00 and 19:00"),
+    ("at 7am and 7pm every day take pills", "take pills", cron("0", "7,19"), at(11, 24, 19), "every day at 07:00 and 19:00"),
+    ("twice a day at 9am and 9pm eye drops", "eye drops", cron("0", "9,21"), at(11, 24, 21), "every day at 09:00 and 21:00"),
+    (
+        "every day at 7:30am and 7pm stretch",
+        "stretch",
+        {"type": "multi", "parts": [cron("30", "7"), cron("0", "19")]},
+        at(11, 24, 19),
+        "every day at 07:30 and 19:00",
+    ),
+    # weekday sets and exceptions, wherever the exception stands
+    ("every weekday at 9 except friday standup", "standup", cron("0", "9", day_of_week="mon-thu"), at(11, 25, 9),
+     "every Monday, Tuesday, Wednesday and Thursday at 09:00"),
+    ("every day except sunday at 6:30 open the shop", "open the shop", cron("30", "6", day_of_week="mon-sat"),
+     at(11, 25, 6, 30), "every day except Sunday at 06:30"),
+    ("mon, wed and fri at 8 gym", "gym", cron("0", "8", day_of_week="mon,wed,fri"), at(11, 25, 8),
+     "every Monday, Wednesday and Friday at 08:00"),
+    # nth and last weekday, last day, several days of the month
+    ("first monday of each month at 9 report", "report", cron("0", "9", day="1st mon"), at(12, 7, 9),
+     "on the first Monday of every month at 09:00"),
+    ("last friday of the month drinks", "drinks", cron("0", "9", day="last fri"), at(11, 27, 9),
+     "on the last Friday of every month at 09:00"),
+    ("every 2nd tuesday at 9 sync", "sync", cron("0", "9", day="2nd tue"), at(12, 8, 9),
+     "on the second Tuesday of every month at 09:00"),
+    ("last day of the month at 20:00 pay the rent", "pay the rent", cron("0", "20", day="last"), at(11, 30, 20),
+     "on the last day of every month at 20:00"),
+    ("on the 1st and 15th of every month at 9am bills", "bills", cron("0", "9", day="1,15"), at(12, 1, 9),
+     "on the 1st and 15th of every month at 09:00"),
+    # yearly dates
+    ("every year on 5 March birthday", "birthday", {**cron("0", "9", day="5"), "month": "3"}, at(3, 5, 9, year=2027),
+     "every year on 5 March at 09:00"),
+    ("every March 5th at 10 birthday", "birthday", {**cron("0", "10", day="5"), "month": "3"}, at(3, 5, 10, year=2027),
+     "every year on 5 March at 10:00"),
+    ("on 24 december every year at 18:00 call grandma", "call grandma", {**cron("0", "18", day="24"), "month": "12"},
+     at(12, 24, 18), "every year on 24 December at 18:00"),
+    # fortnightly
+    ("biweekly on friday payroll", "payroll", every(14 * 86400, "2026-11-27T08:00:00+00:00"), at(11, 27, 9),
+     "every 2 weeks on Friday at 09:00"),
+    ("every fortnight on monday at 10 review", "review", every(14 * 86400, "2026-11-30T09:00:00+00:00"), at(11, 30, 10),
+     "every 2 weeks on Monday at 10:00"),
+]
+
+
+@pytest.mark.parametrize(("text", "what", "spec", "first_run", "description"), COMPOUND)
+def test_compound_schedules(text: str, what: str, spec: dict[str, Any], first_run: datetime, description: str) -> None:
+    parsed = parse(text)
+
+    assert parsed.unclear == ()
+    assert parsed.what == what
+    check_schedule(parsed.schedule, spec, first_run)
+    assert parsed.schedule.description == description
+
+
+def test_every_weekday_except_friday_skips_friday() -> None:
+    schedule = parse("every weekday at 9 except friday").schedule
+    assert schedule is not None
+    fires, after = [], NOW.astimezone(UTC)
+    for _ in range(5):
+        after = next_fire_time(schedule.spec, TZ, after=after)
+        fires.append(after.astimezone(PRAGUE).strftime("%a %H:%M"))
+    assert fires == ["Wed 09:00", "Thu 09:00", "Mon 09:00", "Tue 09:00", "Wed 09:00"]
+
+
+ENDS = [
+    # "until" a date includes that day; "for" counts from now; "N times" ends at the Nth
+    ("every day at 9 until 31 March water plants", "water plants", datetime(2027, 3, 31, 23, 59, 59, tzinfo=PRAGUE),
+     "every day at 09:00 until Wed 31 Mar 2027 23:59"),
+    ("every day at 9 for 3 weeks pills", "pills", datetime(2026, 12, 15, 12, 0, tzinfo=PRAGUE),
+     "every day at 09:00 until Tue 15 Dec 2026 12:00"),
+    ("every monday at 9 10 times gym", "gym", datetime(2027, 2, 1, 9, 0, tzinfo=PRAGUE),
+     "every Monday at 09:00, 10 times until Mon 1 Feb 2027 09:00"),
+]
+
+
+@pytest.mark.parametrize(("text", "what", "end", "description"), ENDS)
+def test_a_repeat_can_end(text: str, what: str, end: datetime, description: str) -> None:
+    parsed = parse(text)
+
+    assert parsed.unclear == ()
+    assert parsed.what == what
+    assert parsed.schedule is not None
+    assert parsed.schedule.spec["end"] == end.astimezone(UTC).isoformat()
+    assert parsed.schedule.description == description
+    last = next_fire_time(parsed.schedule.spec, TZ, after=end.astimezone(UTC) - timedelta(days=8))
+    while last is not None and (following := next_fire_time(parsed.schedule.spec, TZ, after=last)) is not None:
+        last = following
+    assert last is not None and last <= end
+
+
+def test_ten_times_means_ten_occurrences() -> None:
+    schedule = parse("every monday at 9 10 times gym").schedule
+    assert schedule is not None
+    fires, after = [], NOW.astimezone(UTC)
+    while (after := next_fire_time(schedule.spec, TZ, after=after)) is not None:
+        fires.append(after)
+    assert len(fires) == 10
+    assert fires[0] == at(11, 30, 9)
+
+
+# --- Zones in the message -------------------------------------------------------------------
+
+ZONED = [
+    ("remind me at 3pm London time to call", "call", "Europe/London", datetime(2026, 11, 24, 15, 0, tzinfo=LONDON),
+     "Tue 24 Nov 2026 15:00 (London)"),
+    ("at 9am PST standup", "standup", "America/Los_Angeles", datetime(2026, 11, 24, 17, 0, tzinfo=UTC),
+     "Tue 24 Nov 2026 09:00 (Los Angeles)"),
+    ("17:00 CET call", "call", "Europe/Berlin", at(11, 24, 17), "Tue 24 Nov 2026 17:00 (Berlin)"),
+    ("at 10pm UTC+2 deploy", "deploy", "Etc/GMT-2", datetime(2026, 11, 24, 20, 0, tzinfo=UTC),
+     "Tue 24 Nov 2026 22:00 (UTC+02:00)"),
+    ("remind me at 6pm in Sydney to call Jack", "call Jack", "Australia/Sydney", datetime(2026, 11, 25, 7, 0, tzinfo=UTC),
+     "Wed 25 Nov 2026 18:00 (Sydney)"),
+]
+
+
+@pytest.mark.parametrize(("text", "what", "zone", "first_run", "description"), ZONED)
+def test_a_zone_in_the_message_applies_to_that_reminder(
+    text: str, what: str, zone: str, first_run: datetime, description: str
+) -> None:
+    parsed = parse(text)
+
+    assert parsed.unclear == ()
+    assert parsed.what == what
+    assert parsed.schedule is not None
+    assert parsed.schedule.first_run == first_run.astimezone(UTC)
+    assert parsed.schedule.spec["tz"] == zone
+    assert parsed.schedule.description == description
+
+
+def test_a_repeat_in_a_named_zone_keeps_that_zones_wall_clock_across_its_dst_change() -> None:
+    # London changes on 28 March 2027, Prague the same day; New York on 14 March: 9am there
+    # is 14:00 UTC before and 13:00 UTC after.
+    schedule = parse("every day at 9am New York time standup", now=datetime(2027, 3, 12, 12, tzinfo=PRAGUE)).schedule
+    assert schedule is not None
+    assert schedule.spec["tz"] == "America/New_York"
+    first = schedule.first_run
+    second = next_fire_time(schedule.spec, TZ, after=first)
+    third = next_fire_time(schedule.spec, TZ, after=second)
+    assert [first.hour, second.hour, third.hour] == [14, 14, 13]
+
+
+# --- Slang and typos ---------------------------------------------------------------------------
+
+SLANG = [
+    ("rmeind me tomorow at 9 to call Anna", "call Anna", at(11, 25, 9)),
+    ("remidn me tmrw at 9 gym", "gym", at(11, 25, 9)),
+    ("tmr at 10 dentist", "dentist", at(11, 25, 10)),
+    ("2moro at 8 run", "run", at(11, 25, 8)),
+    ("remind me tonite to call mom", "call mom", at(11, 24, 20)),
+    ("remind me @ 6pm dinner", "dinner", at(11, 24, 18)),
+    ("remind me this evening to call mom", "call mom", at(11, 24, 18)),
+    ("remind me tomorrow evening to water plants", "water plants", at(11, 25, 18)),
+    ("remind me to put the bins out at 6:30 tomorrow morning", "put the bins out", at(11, 25, 6, 30)),
+    ("remind me at noon lunch", "lunch", at(11, 25, 12)),
+    ("send the report eod", "send the report", at(11, 24, 17)),
+    ("in 5 mins tea", "tea", at(11, 24, 12, 5)),
+    ("in 2 hrs stretch", "stretch", at(11, 24, 14)),
+    ("actually, remind me to call Tom at 4pm", "call Tom", at(11, 24, 16)),
+    ("don't let me forget to call Eva at 6pm", "call Eva", at(11, 24, 18)),
+    ("remind me nxt monday at 10am to renew the permit", "renew the permit", at(11, 30, 10)),
+    ("remind me in 2 years to renew the passport", "renew the passport", at(11, 24, 12, year=2028)),
+]
+
+
+@pytest.mark.parametrize(("text", "what", "first_run"), SLANG)
+def test_slang_and_typos(text: str, what: str, first_run: datetime) -> None:
+    parsed = parse(text)
+
+    assert parsed.unclear == ()
+    assert parsed.what == what
+    assert parsed.schedule is not None
+    assert parsed.schedule.first_run == first_run
+
+
+# --- Never silently wrong: what was not understood is named back -------------------------------
+
+UNCLEAR = [
+    ("remind me to call Bob tomorrow at 5 and 7pm", ("and 7pm",)),
+    ("every day at 9 water the plants biweekly", ("biweekly",)),
+    ("every monday at 9 except friday gym", ("except friday",)),
+    ("tomorrow at 9 except friday gym", ("except friday",)),
+    ("remind me to x at 3pm London time and 4pm", ("and 4pm",)),
+    ("remind me at 3pm Narnia time", ("Narnia time",)),
+    ("remind me every day at 9 until 2226-01-01", ("until 2226-01-01",)),
+    ("remind me to take pills twice a day", ("twice a day",)),
+    ("remind me about the dentist next week", ("next week",)),
+    ("remind me in a few minutes to check the rice", ("in a few minutes",)),
+    ("call mom PST", ("PST",)),
+    ("every month on the last weekday at 4pm close the books", ("weekday", "at 4pm")),
+]
+
+
+@pytest.mark.parametrize(("text", "unclear"), UNCLEAR)
+def test_words_that_look_like_a_time_are_named_back_not_kept_in_the_text(text: str, unclear: tuple[str, ...]) -> None:
+    parsed = parse(text)
+
+    assert parsed.unclear == unclear
+    for words in unclear:
+        assert words not in (parsed.what or "")
+    with pytest.raises(TimeParseError) as raised:
+        parse_when(text, now=NOW, tz=TZ)
+    assert all(words in str(raised.value) for words in unclear)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I have a meeting at 3pm", "see you tomorrow", "what day is it tomorrow?", "thanks, see you at 5",
+     "it's my birthday on friday"],
+)
+def test_chat_that_mentions_a_time_is_not_a_reminder(text: str) -> None:
+    assert parse(text) == ParsedReminder(what=None, schedule=None, error=None)
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("remind me in 10 minutes to check the daily report", "check the daily report"),
+        ("every weekday except wednesday at 8:15 daily stand-up", "daily stand-up"),
+        ("remind me on december 31 at 8pm to book next year's party", "book next year's party"),
+        ("remind me at 3pm that it's dinner time", "it's dinner time"),
+    ],
+)
+def test_time_words_that_are_part_of_the_text_stay(text: str, kept: str) -> None:
+    parsed = parse(text)
+
+    assert parsed.unclear == ()
+    assert parsed.what == kept
+
+
+@pytest.mark.parametrize(
+    ("text", "end"),
+    [
+        ("every day at 9 until the end of march", datetime(2027, 3, 31, 23, 59, 59, tzinfo=PRAGUE)),
+        ("every weekday at 9 until the end of the month", datetime(2026, 11, 30, 23, 59, 59, tzinfo=PRAGUE)),
+        ("every day at 9 until friday", datetime(2026, 11, 27, 23, 59, 59, tzinfo=PRAGUE)),
+    ],
+)
+def test_until_the_end_of_a_month(text: str, end: datetime) -> None:
+    parsed = parse(text)
+    assert parsed.unclear == ()
+    assert parsed.schedule is not None
+    assert parsed.schedule.spec["end"] == end.astimezone(UTC).isoformat()
+
+
+def test_an_end_phrase_on_a_one_off_is_named_back() -> None:
+    parsed = parse("tomorrow at 9 until friday call Anna")
+    assert parsed.unclear == ("until friday",)
+    assert parsed.what == "call Anna"
+
+
+def test_a_bare_small_hour_on_a_given_day_is_asked_not_guessed() -> None:
+    parsed = parse("remind me friday at 4 to submit the timesheet")
+    assert parsed.schedule is None
+    assert parsed.error == 'Did you mean 04:00 or 16:00? Say "at 4am" or "at 4pm".'
+    assert parse("remind me friday at 4pm to submit the timesheet").schedule.first_run == at(11, 27, 16)
+    assert parse("remind me tomorrow at 6 in the morning to run").schedule.first_run == at(11, 25, 6)
+
+
+@pytest.mark.parametrize(
+    ("text", "what", "first_run", "description"),
+    [
+        ("remind me in 1h30 to check the oven", "check the oven", at(11, 24, 13, 30), "Tue 24 Nov 2026 13:30"),
+        ("remind me on the first of every month to pay rent", "pay rent", at(12, 1, 9), "on the 1st of every month at 09:00"),
+        ("remind me every 15 minutes for the next hour to check the oven", "check the oven", at(11, 24, 12, 15),
+         "every 15 minutes until Tue 24 Nov 2026 13:00"),
+    ],
+)
+def test_more_phrasings(text: str, what: str, first_run: datetime, description: str) -> None:
+    parsed = parse(text)
+    assert parsed.unclear == ()
+    assert parsed.what == what
+    assert parsed.schedule is not None
+    assert (parsed.schedule.first_run, parsed.schedule.description) == (first_run, description)
+
+
+@pytest.mark.parametrize(
+    ("text", "unclear", "what"),
+    [
+        ("remind me in 15 to check the oven", ("in 15",), "check the oven"),
+        ("remind me every hour between 9 and 5 to stretch", ("between 9 and 5",), "stretch"),
+        ("remind me quarterly to review goals", ("quarterly",), "review goals"),
+    ],
+)
+def test_more_leftovers(text: str, unclear: tuple[str, ...], what: str) -> None:
+    parsed = parse(text)
+    assert (parsed.unclear, parsed.what) == (unclear, what)
+
+
+@pytest.mark.parametrize(
+    ("text", "spec", "first_run", "description"),
+    [
+        ("every 2nd and 4th tuesday at 9", cron("0", "9", day="2nd tue,4th tue"), at(12, 8, 9),
+         "on the second and fourth Tuesday of every month at 09:00"),
+        ("every day at 9 and 13 to drink water", cron("0", "9,13"), at(11, 24, 13), "every day at 09:00 and 13:00"),
+        ("every day at 9, 13 and 17 to drink water", cron("0", "9,13,17"), at(11, 24, 13),
+         "every day at 09:00, 13:00 and 17:00"),
+    ],
+)
+def test_lists_of_nth_weekdays_and_of_bare_hours(
+    text: str, spec: dict[str, Any], first_run: datetime, description: str
+) -> None:
+    parsed = parse(text)
+    assert parsed.unclear == ()
+    check_schedule(parsed.schedule, spec, first_run)
+    assert parsed.schedule.description == description
+
+
+def test_a_number_after_and_that_is_not_an_hour_is_not_read_as_one() -> None:
+    parsed = parse("every day at 9 and 5 apples")
+    assert parsed.unclear == ("and 5",)
+
+
+@pytest.mark.parametrize("text", ["remind me 9 tomorrow to call", "remind me tomorrow 9 to call"])
+def test_a_lone_number_next_to_a_date_is_asked_about(text: str) -> None:
+    parsed = parse(text)
+    assert parsed.unclear == ("9",)
+    assert parsed.what == "call"
