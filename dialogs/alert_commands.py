@@ -1,7 +1,8 @@
 """The chat's alert commands ("my alerts", "cancel alert 2", "price BTC") and alert card buttons.
 
 ``parse_alert_command`` and ``alert_command_from_card`` turn text or a button's value into an
-``AlertCommand``; ``run_alert_command`` carries it out and returns the reply text.
+``AlertCommand``; ``run_alert_command`` carries it out and returns the reply text;
+``AlertCommands`` adds what needs the conversation (confirmations, paging, undo).
 """
 
 from __future__ import annotations
@@ -10,13 +11,19 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from typing import Any
+
+from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-from dialogs.alert_parse import match_symbol
-from dialogs.cards import alerts_card, text_reply
-from dialogs.context import TurnUser
+from dialogs.alert_parse import match_symbol, parse_percent, parse_threshold
+from dialogs.cards import PAGE_SIZE, alerts_card, as_reply, text_reply
+from dialogs.context import TurnUser, get_turn_user
+from dialogs.formatting import cancel_all_question, plural, shorten
+from dialogs.pending import PendingStore
+from models.markdown import escape_markdown
 from models.alerts import AlertError, Alerts, AlertView, describe_source, format_price
-from models.schedule import format_local
+from dialogs.formatting import format_local
 
 # Short ids are small positive integers; anything longer can't name an alert and must not
 # reach the database as an out-of-range integer.
@@ -43,6 +50,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("resume", re.compile(rf"(?:resume|unpause|enable) {_ALERT} {_NUMBER}")),
     ("snooze", re.compile(rf"snooze {_ALERT} {_NUMBER}(?: (?:for )?(\d{{1,6}}) ?({_UNIT}))?")),
     ("rearm", re.compile(rf"(?:rearm|re-arm|re arm|reset) {_ALERT} {_NUMBER}")),
+    ("edit", re.compile(rf"(?:change|edit|update|set|move|modify) {_ALERT} {_NUMBER}(?: (?:to|at) (.+))?")),
     ("price", re.compile(r"(?:all )?prices|(?:show|list) (?:all )?prices")),
     ("price", re.compile(rf"(?:what(?:'s| is) (?:the )?)?price (?:of |for )?{_SYMBOL}")),
     ("price", re.compile(rf"{_SYMBOL} price")),
@@ -53,14 +61,15 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 class AlertCommand:
     """A parsed alert command: ``name`` plus the alert number, minutes or symbol it names.
 
-    Names: list, cancel, cancel_all, pause, resume, snooze, rearm, price (``symbol`` None
-    means every known symbol).
+    Names: list, cancel, cancel_all, pause, resume, snooze, rearm, edit (``argument`` the new
+    level as typed, None to ask), price (``symbol`` None means every known symbol).
     """
 
     name: str
     number: int | None = None
     minutes: int | None = None
     symbol: str | None = None
+    argument: str | None = None
 
 
 def parse_alert_command(text: str) -> AlertCommand | None:
@@ -76,6 +85,8 @@ def parse_alert_command(text: str) -> AlertCommand | None:
             amount, unit = match.group(2), match.group(3)
             minutes = int(amount) * _UNITS[unit] if amount else DEFAULT_SNOOZE_MINUTES
             return AlertCommand(name, number=int(match.group(1)), minutes=minutes)
+        if name == "edit":
+            return AlertCommand(name, number=int(match.group(1)), argument=match.group(2))
         if name == "price":
             symbol = match.group(1) if match.groups() else None
             return AlertCommand(name, symbol=symbol.upper() if symbol else None)
@@ -140,11 +151,7 @@ async def run_alert_command(
     tz = user.timezone or "UTC"
     try:
         if command.name == "list":
-            views = await alerts.list(user_pk=user.user_pk)
-            plain = describe_alerts(views, tz)
-            if not views:
-                return text_reply(plain, ("alert me when BTC goes above 70000", "prices", "help"))
-            return alerts_card(views, plain, lambda view: _alert_lines(view, tz))
+            return alerts_page(await alerts.list(user_pk=user.user_pk), tz, offset=command.number or 0)
         if command.name == "cancel_all":
             return await _cancel_all(alerts, user.user_pk)
         if command.name == "cancel":
@@ -177,6 +184,25 @@ async def run_alert_command(
     return 'Sorry, I didn\'t understand that. Say "help".'
 
 
+def alerts_page(views: list[AlertView], tz: str, *, offset: int = 0) -> Activity:
+    """One page of "my alerts" (``PAGE_SIZE`` from ``offset``), with *More* when more follow."""
+    if not views:
+        return text_reply(describe_alerts(views, tz), ("alert me when BTC goes above 70000", "prices", "help"))
+    offset = max(0, min(offset, len(views) - 1))
+    page = views[offset:offset + PAGE_SIZE]
+    following = offset + PAGE_SIZE
+    plain = describe_alerts(page, tz, total=len(views), offset=offset)
+    more = {"nudge": "more", "kind": "alerts", "offset": following} if following < len(views) else None
+    return alerts_card(page, plain, lambda view: _alert_lines(view, tz), total=len(views), more=more)
+
+
+async def cancel_all_alerts(alerts: Alerts, user_pk: int) -> tuple[str, list[int]]:
+    """Cancel every live alert of the user; the reply and the numbers cancelled (for "undo")."""
+    numbers = [view.number for view in await alerts.list(user_pk=user_pk)]
+    reply = await _cancel_all(alerts, user_pk)
+    return reply, numbers
+
+
 async def _cancel_all(alerts: Alerts, user_pk: int) -> str:
     # One operation per alert: a user has at most Alerts.max_live (100) of them.
     count = 0
@@ -202,11 +228,14 @@ def _alert_lines(view: AlertView, tz: str) -> list[str]:
     return lines
 
 
-def describe_alerts(views: list[AlertView], tz: str) -> str:
-    """The "my alerts" reply: one line per active or paused alert."""
+def describe_alerts(views: list[AlertView], tz: str, *, total: int | None = None, offset: int = 0) -> str:
+    """The "my alerts" reply: one line per active or paused alert (of one page: ``views``
+    from ``offset`` of ``total``)."""
     if not views:
         return 'You have no price alerts. Try "alert me when BTC goes above 70000".'
-    lines = ["Your alerts:"]
+    total = len(views) if total is None else total
+    shown = f" ({offset + 1}–{offset + len(views)} of {total})" if total > len(views) else ""
+    lines = [f"Your alerts{shown}:"]
     for view in views:
         line = f"- #{view.number} {view.condition_text()} ({view.mode_text()})"
         if view.expires_at is not None:
@@ -216,6 +245,8 @@ def describe_alerts(views: list[AlertView], tz: str) -> str:
         elif view.state == "paused":
             line += " — paused"
         lines.append(line)
+    if offset + len(views) < total:
+        lines.append('Say "more" for the next ones.')
     return "\n".join(lines)
 
 
@@ -249,3 +280,110 @@ def _price_line(alerts: Alerts, symbol: str, tz: str, now: datetime, with_source
     if now - quote.at > STALE_AFTER:
         return f"{symbol}: {format_price(quote.price)} (stale: last seen {seen}){note}"
     return f"{symbol}: {format_price(quote.price)} at {seen}{note}"
+
+
+class AlertCommands:
+    """The alert commands carried out in a turn, laid out as ``ReminderCommands`` is: the
+    typed or pressed command, the "cancel all alerts" confirmation, paging and undo.
+
+    Args:
+        alerts: the alert operations.
+        pending: the conversation's pending confirmation, page and undo record.
+    """
+
+    def __init__(self, *, alerts: Alerts, pending: PendingStore) -> None:
+        self._alerts = alerts
+        self._pending = pending
+
+    async def run(self, turn_context: TurnContext, command: AlertCommand) -> None:
+        """Carry out ``command`` for the turn's user and send the reply."""
+        user = get_turn_user(turn_context)
+        alerts = self._alerts
+        if command.name == "cancel_all":
+            live = await alerts.list(user_pk=user.user_pk)
+            if not live:
+                await turn_context.send_activity(as_reply("You have no alerts to cancel."))
+                return
+            await self._pending.ask(
+                turn_context, "cancel_all_alerts",
+                cancel_all_question(len(live), "price alert"),
+            )
+            return
+        if command.name == "edit":
+            await turn_context.send_activity(as_reply(await self._edit(turn_context, user, command)))
+            return
+        reply = as_reply(await run_alert_command(command, alerts=alerts, user=user, now=alerts.now()))
+        if command.name == "list":
+            await self._pending.remember_page(turn_context, "alerts", 0, reply)
+        if command.name == "cancel" and reply.text and reply.text.startswith("🗑️"):
+            await self._pending.set_undo(turn_context, {"kind": "alert.cancel", "numbers": [command.number]})
+            reply.text += ' Say "undo" to bring it back.'
+        await turn_context.send_activity(reply)
+
+    async def page(self, user: TurnUser, offset: int) -> Activity:
+        """One page of "my alerts" from ``offset``."""
+        return alerts_page(await self._alerts.list(user_pk=user.user_pk), user.timezone or "UTC", offset=offset)
+
+    async def cancel_all_confirmed(self, turn_context: TurnContext) -> None:
+        """The user said yes to "cancel all alerts"."""
+        user = get_turn_user(turn_context)
+        reply, numbers = await cancel_all_alerts(self._alerts, user.user_pk)
+        if numbers:
+            await self._pending.set_undo(turn_context, {"kind": "alert.cancel_all", "numbers": numbers})
+            reply += f' Say "undo" to bring {"it" if len(numbers) == 1 else "them"} back.'
+        await turn_context.send_activity(as_reply(reply))
+
+    async def _edit(self, turn_context: TurnContext, user: TurnUser, command: AlertCommand) -> str:
+        """ "change alert 2 to 75000": a new level for the alert, armed again."""
+        views = {view.number: view for view in await self._alerts.list(user_pk=user.user_pk)}
+        view = views.get(command.number)
+        if view is None:
+            return f'You have no alert #{command.number}. Say "my alerts" to see them.'
+        percent = view.condition in ("move", "window")
+        example = "5%" if percent else "75000"
+        if not command.argument:
+            return (
+                f'Alert #{view.number} is {view.condition_text()}. Say "change alert {view.number} to {example}" '
+                "to give it a new level."
+            )
+        level = parse_percent(command.argument) if percent else parse_threshold(command.argument)
+        if level is None:
+            return (
+                f"I couldn't read a {'percentage' if percent else 'price'} in "
+                f"\"{escape_markdown(shorten(command.argument, 40))}\", so alert #{view.number} is unchanged. "
+                f"Say e.g. \"change alert {view.number} to {example}\"."
+            )
+        try:
+            changed, old = await self._alerts.set_threshold(user_pk=user.user_pk, number=view.number, threshold=level)
+        except AlertError as exc:
+            return str(exc)
+        await self._pending.set_undo(turn_context, {"kind": "alert.edit", "number": view.number, "threshold": old})
+        was = f"{old:g}%" if percent else format_price(old)
+        return (
+            f"✏️ Alert #{changed.number} is now: {changed.condition_text()} (was {was}). "
+            'Say "undo" to change it back.'
+        )
+
+    async def undo(self, user: TurnUser, record: dict[str, Any]) -> str:
+        """Revert an alert change ``record`` (from the pending store); the reply."""
+        kind = record.get("kind")
+        try:
+            if kind == "alert.create":
+                view = await self._alerts.cancel(user_pk=user.user_pk, number=record["number"])
+                return f"↩️ Undone: alert #{view.number} ({view.condition_text()}) is cancelled."
+            if kind in ("alert.cancel", "alert.cancel_all"):
+                views = [
+                    await self._alerts.restore(user_pk=user.user_pk, number=n, state="active")
+                    for n in record["numbers"]
+                ]
+                if len(views) == 1:
+                    return f"↩️ Undone: alert #{views[0].number} ({views[0].condition_text()}) is back."
+                return f"↩️ Undone: {plural(len(views), 'alert')} are back."
+            if kind == "alert.edit":
+                view = await self._alerts.restore(
+                    user_pk=user.user_pk, number=record["number"], threshold=record["threshold"]
+                )
+                return f"↩️ Undone: alert #{view.number} is back to {view.condition_text()}."
+        except AlertError as exc:
+            return str(exc)
+        return "There's nothing to undo."

@@ -1,37 +1,44 @@
-"""The bot: remembers every conversation it sees, answers commands, runs the dialogs."""
+"""The bot: remembers every conversation it sees, routes each message, runs the dialogs.
+
+A message goes, in this order, to: a pending yes/no or "more" (``dialogs.pending``); the
+command router (``dialogs.router``: alert commands, reminder commands, small talk), whose
+management commands end any question the bot was waiting on; a complete new alert or reminder
+request, which also ends a pending question and starts over; the open dialog; and finally the
+dialogs that create alerts and reminders, or a fallback that suggests the nearest command.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from botbuilder.core import ActivityHandler, ConversationState, TurnContext
-from botbuilder.dialogs import DialogSet, DialogTurnStatus
-from botbuilder.schema import Activity, ChannelAccount
+from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnResult, DialogTurnStatus
+from botbuilder.schema import ChannelAccount
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from dialogs.alert_commands import (
-    AlertCommand,
-    alert_command_from_card,
-    is_alert_card,
-    parse_alert_command,
-    run_alert_command,
-)
-from dialogs.alert_parse import looks_like_alert
-from dialogs.cards import as_reply, reminders_card, text_reply
+from dialogs.alert_commands import AlertCommands, alert_command_from_card, is_alert_card, parse_alert_command
+from dialogs.alert_parse import looks_like_alert, parse_alert
+from dialogs.cancel_and_help import CANCEL_WORDS, HELP_WORDS
+from dialogs.cards import as_reply, text_reply
 from dialogs.commands import Command, parse_command
 from dialogs.context import TurnUser, get_turn_user, set_turn_user
 from dialogs.create_alert import CreateAlertDialog
 from dialogs.create_reminder import CreateReminderDialog
+from dialogs.edit_reminder import EditReminderDialog
+from dialogs.formatting import zone_label
+from dialogs.pending import NO_WORDS, YES_WORDS, PendingStore
 from dialogs.proactive import ProactiveRoute
+from dialogs.reminder_commands import ReminderCommands
+from dialogs.router import Router
+from dialogs.smalltalk import SmallTalk, nearest_command, parse_smalltalk, smalltalk_reply
 from dialogs.timeparse import parse_reminder
 from dialogs.turn_log import note_action
-from dialogs.zones import valid_zone, zone_from_activity
-from models.markdown import escape_markdown
+from dialogs.zones import zone_from_activity
 from models.alerts import Alerts
-from models.reminders import ReminderError, Reminders
-from models.schedule import format_local
+from models.reminders import Reminders
 from models.store import resume_conversation, set_user_timezone, upsert_conversation, upsert_user
 
 logger = logging.getLogger(__name__)
@@ -41,15 +48,18 @@ REMINDER_START = re.compile(
     r"^(remind|every|daily|hourly|weekly|monthly|cron|in \d|in an? |at \d|tomorrow|today|tonight|next |on )",
     re.IGNORECASE,
 )
-
-NEW_REQUEST = re.compile(r"^(please )?remind me\b.*\b(in|at|on|every|tomorrow|today|tonight)\b", re.IGNORECASE)
+# The start of a message that is a new reminder request in its own right: when it also has
+# a time and a text, it replaces any question the bot was waiting on.
+NEW_REMINDER = re.compile(
+    r"^(?:please |hey |ok |can you |could you |would you |pls )*(?:remind|set a reminder|new reminder)\b", re.IGNORECASE
+)
 
 HELP = """Here's what I can do:
 - **Set a reminder:** "remind me to stretch in 10 minutes", "remind me tomorrow at 9am to call Anna", "every weekday at 8:30 remind me to stand up", "every 2 hours drink water", "remind me to pay rent on the 1st of every month at 10:00"
-- **See them:** "my reminders"
-- **Change them:** "cancel 3", "cancel all", "pause 3", "resume 3", "snooze 3 1h", "done 3"
+- **See them:** "my reminders" (say "more" for the next page)
+- **Change them:** "move 3 to 5pm", "change 3 to every monday at 9", "rename 3 to call the dentist", "edit 3", "cancel 3", "cancel last", "cancel the dentist reminder", "cancel all", "pause 3", "resume 3", "snooze 10m", "snooze 3 1h", "done 3", "undo"
 - **Price alerts:** "alert me when BTC goes above 70000", "tell me if AAPL drops below 180", "BTC crosses 65000", "ETH moves 5%", "EUR/USD changes 1% within 1 hour"; add "every time, at most once an hour" or "for 7 days"
-- **Alerts and prices:** "my alerts", "cancel alert 2", "pause alert 2", "resume alert 2", "rearm alert 2", "price BTC", "prices"
+- **Alerts and prices:** "my alerts", "change alert 2 to 75000", "cancel alert 2", "cancel all alerts", "pause alert 2", "resume alert 2", "rearm alert 2", "price BTC", "prices"
 - **Time zone:** "my timezone", "set my timezone to Europe/Prague"
 
 Say "cancel" to stop what we're doing."""
@@ -58,6 +68,7 @@ WELCOME = (
     "👋 Hi, I'm Nudge. I'll message you when it's time: try "
     '"remind me to stretch in 1 minute". Say "help" for everything I can do.'
 )
+NOT_UNDERSTOOD = 'Sorry, I didn\'t understand that. Try "remind me to stretch in 10 minutes", or say "help".'
 # Reminder buttons that run the typed command of the same name ("cancel 3", "pause 3"...).
 CARD_COMMANDS = ("done", "cancel", "pause", "resume")
 # Offered as buttons where the user may not know what to say next.
@@ -73,7 +84,8 @@ class NudgeBot(ActivityHandler):
 
     Args:
         sessionmaker: opens one session per unit of work.
-        conversation_state: holds the dialog stack (persisted through the database storage).
+        conversation_state: holds the dialog stack, pending questions and the undo record
+            (persisted through the database storage).
         reminders: the reminder operations.
         alerts: the price alert operations.
         proactive: the Direct Line route for external systems' notify requests.
@@ -97,10 +109,27 @@ class NudgeBot(ActivityHandler):
         self._conversation_state = conversation_state
         self._reminders = reminders
         self._alerts = alerts
+        self._pending = PendingStore(conversation_state)
         self._dialogs = DialogSet(conversation_state.create_property("DialogState"))
         self._dialogs.add(CreateReminderDialog(reminders, self._store_timezone))
+        self._dialogs.add(EditReminderDialog(reminders))
         if alerts is not None:
             self._dialogs.add(CreateAlertDialog(alerts))
+        self._reminder_commands = ReminderCommands(
+            reminders=reminders,
+            pending=self._pending,
+            help_text=HELP,
+            begin_edit=self._begin_edit,
+            store_timezone=self._store_timezone,
+            undo_other=self._undo_alert,
+        )
+        self._alert_commands = AlertCommands(alerts=alerts, pending=self._pending) if alerts is not None else None
+        # The command table: alert commands first ("cancel alert 2" before "cancel 2").
+        self._router = Router()
+        if self._alert_commands is not None:
+            self._router.add("alert", parse_alert_command, self._alert_commands.run)
+        self._router.add("reminder", parse_command, self._reminder_commands.run)
+        self._router.add("smalltalk", parse_smalltalk, self._smalltalk, interrupts=False)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         if self._proactive is not None and await self._proactive.route(turn_context):
@@ -135,19 +164,19 @@ class NudgeBot(ActivityHandler):
             )
             # A conversation found unreachable (403/404) is talking again: resume its jobs.
             resumed_due, resumed_alerts = await resume_conversation(session, conversation_pk=conversation.id)
-            zone = user.timezone
+            zone, source = user.timezone, user.timezone_source
             if detected and (
                 _SOURCE_RANK[detected[1]] > _SOURCE_RANK.get(user.timezone_source, 0)
                 or (detected[1] == user.timezone_source and detected[0] != user.timezone)
             ):
-                zone = detected[0]
-                await set_user_timezone(session, user_pk=user.id, timezone=zone, source=detected[1])
+                zone, source = detected
+                await set_user_timezone(session, user_pk=user.id, timezone=zone, source=source)
         if resumed_due is not None:
             self._reminders.wake(resumed_due)
         if resumed_alerts and self._on_alerts_resumed is not None:
             await self._on_alerts_resumed(resumed_alerts)
         logger.debug("turn from user %s in conversation %s", user.id, conversation.id)
-        set_turn_user(turn_context, TurnUser(user.id, conversation.id, zone))
+        set_turn_user(turn_context, TurnUser(user.id, conversation.id, zone, source))
 
     async def _store_timezone(self, user_pk: int, zone: str) -> None:
         async with self._sessionmaker.begin() as session:
@@ -161,21 +190,13 @@ class NudgeBot(ActivityHandler):
                 note_action(turn_context, "welcome")
                 await turn_context.send_activity(text_reply(WELCOME, START_SUGGESTIONS))
 
+    # --- routing ----------------------------------------------------------------------------
+
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         text = (activity.text or "").strip()
         if isinstance(activity.value, dict) and activity.value.get("nudge"):
-            if self._alerts is not None and is_alert_card(activity.value):
-                command = alert_command_from_card(activity.value)
-                note_action(turn_context, f"alert.button.{command.name}" if command else "alert.button.unknown")
-                reply = (
-                    "That button doesn't name an alert I know."
-                    if command is None
-                    else await self._run_alert_command(turn_context, command)
-                )
-                await turn_context.send_activity(as_reply(reply))
-            else:
-                await self._card_action(turn_context, activity.value)
+            await self._button(turn_context, activity.value)
             return
         if not text:
             note_action(turn_context, "empty")
@@ -188,32 +209,79 @@ class NudgeBot(ActivityHandler):
                 "Nothing was changed."
             )
             return
+        if await self._answer_pending(turn_context, text):
+            return
         dialog_context = await self._dialogs.create_context(turn_context)
-        if dialog_context.active_dialog is not None and NEW_REQUEST.match(text):
-            # A fresh "remind me ..." while a question is open starts over with it, rather
-            # than being read as the answer to that question.
-            await dialog_context.cancel_all_dialogs()
+        route = self._router.route(text)
+        bare = " ".join(text.lower().split()).rstrip(".!")
         if dialog_context.active_dialog is not None:
-            note_action(turn_context, f"dialog.{dialog_context.active_dialog.id}")
-            result = await dialog_context.continue_dialog()
-            if result.status != DialogTurnStatus.Empty:
+            if bare in CANCEL_WORDS or bare in HELP_WORDS or (route is not None and route.intent == "reminder.help"):
+                # The dialog answers these itself: "cancel" ends it, "help" explains and re-asks.
+                await self._continue(turn_context, dialog_context)
                 return
-        alert_command = parse_alert_command(text) if self._alerts is not None else None
-        if alert_command is not None:
-            note_action(turn_context, f"alert.{alert_command.name}")
-            reply = await self._run_alert_command(turn_context, alert_command)
-            await turn_context.send_activity(as_reply(reply))
+            if (route is not None and route.interrupts) or self._is_new_request(turn_context, text):
+                # A command or a complete new request is never read as the answer to the
+                # question: the question is dropped (its parts are not reused) and this runs.
+                note_action(turn_context, "dialog.interrupted")
+                await dialog_context.cancel_all_dialogs()
+            else:
+                if await self._continue(turn_context, dialog_context):
+                    return
+        if route is not None:
+            note_action(turn_context, route.intent)
+            await route.run(turn_context)
             return
-        command = parse_command(text)
-        if command is not None:
-            note_action(turn_context, f"reminder.{command.name}")
-            await self._run_command(turn_context, command)
+        await self._create_or_fallback(turn_context, dialog_context, text, bare)
+
+    async def _continue(self, turn_context: TurnContext, dialog_context: DialogContext) -> bool:
+        """Give the message to the open dialog; False when the dialog did not take it."""
+        note_action(turn_context, f"dialog.{dialog_context.active_dialog.id}")
+        result = await dialog_context.continue_dialog()
+        await self._dialog_finished(turn_context, result)
+        return result.status != DialogTurnStatus.Empty
+
+    async def _dialog_finished(self, turn_context: TurnContext, result: DialogTurnResult) -> None:
+        # Dialogs end with the record "undo" needs ({"kind": ..., ...}) when they changed something.
+        if result.status == DialogTurnStatus.Complete and isinstance(result.result, dict) and result.result.get("kind"):
+            await self._pending.set_undo(turn_context, result.result)
+            if result.result["kind"] == "reminder.create":
+                await self._offer_city(turn_context)
+
+    async def _offer_city(self, turn_context: TurnContext) -> None:
+        """Once per conversation: a zone known only from the channel's UTC offset follows no
+        daylight saving time, so suggest naming a city."""
+        user = get_turn_user(turn_context)
+        if user.timezone_source != "offset" or not await self._pending.first_time(turn_context, "city_offered"):
             return
+        await turn_context.send_activity(text_reply(
+            f"I only know your UTC offset ({zone_label(user.timezone)}), so your reminders won't follow "
+            'daylight saving time. Tell me your city, e.g. "set my timezone to London", to fix that.',
+            ("set my timezone to London", "set my timezone to New York"),
+        ))
+
+    def _is_new_request(self, turn_context: TurnContext, text: str) -> bool:
+        """Whether ``text`` is a complete alert or reminder request in its own right."""
+        if self._alerts is not None and looks_like_alert(text):
+            parsed = parse_alert(text, known_symbols=tuple(self._alerts.known_symbols()))
+            if parsed.error is None and parsed.condition and parsed.threshold is not None and (
+                parsed.symbol or parsed.unknown_symbol
+            ):
+                return True
+        if NEW_REMINDER.match(text):
+            user = get_turn_user(turn_context)
+            parsed = parse_reminder(text, now=self._reminders.now(), tz=user.timezone or "UTC")
+            return bool(parsed.what) and (parsed.schedule is not None or bool(parsed.unclear))
+        return False
+
+    async def _create_or_fallback(
+        self, turn_context: TurnContext, dialog_context: DialogContext, text: str, bare: str
+    ) -> None:
         user = get_turn_user(turn_context)
         # Before reminders: "BTC moves 3% in 15 minutes" also reads as a time.
         if self._alerts is not None and looks_like_alert(text):
             note_action(turn_context, "alert.create")
-            await dialog_context.begin_dialog(CreateAlertDialog.__name__, text)
+            result = await dialog_context.begin_dialog(CreateAlertDialog.__name__, text)
+            await self._dialog_finished(turn_context, result)
             return
         if REMINDER_START.match(text) or (
             user.timezone
@@ -227,19 +295,107 @@ class NudgeBot(ActivityHandler):
                     'Cancel some first ("my reminders" lists them).'
                 )
                 return
-            await dialog_context.begin_dialog(CreateReminderDialog.__name__, text)
+            result = await dialog_context.begin_dialog(CreateReminderDialog.__name__, text)
+            await self._dialog_finished(turn_context, result)
+            return
+        if bare in CANCEL_WORDS:
+            note_action(turn_context, "cancel.nothing")
+            await turn_context.send_activity(
+                text_reply('There\'s nothing to cancel right now. To cancel a reminder, say "cancel 3" '
+                           '(its number from "my reminders").', MENU_SUGGESTIONS)
+            )
+            return
+        suggestion = nearest_command(text)
+        if suggestion is not None:
+            note_action(turn_context, "did_you_mean")
+            await turn_context.send_activity(
+                text_reply(f'Sorry, I didn\'t understand that. Did you mean "{suggestion}"?', (suggestion, "help"))
+            )
             return
         note_action(turn_context, "not_understood")
-        await turn_context.send_activity(text_reply(
-            'Sorry, I didn\'t understand that. Try "remind me to stretch in 10 minutes", '
-            'or say "help".',
-            MENU_SUGGESTIONS,
-        ))
+        await turn_context.send_activity(text_reply(NOT_UNDERSTOOD, MENU_SUGGESTIONS))
 
-    async def _run_alert_command(self, turn_context: TurnContext, command: AlertCommand) -> str | Activity:
-        return await run_alert_command(
-            command, alerts=self._alerts, user=get_turn_user(turn_context), now=self._alerts.now()
-        )
+    # --- pending yes/no and "more" ----------------------------------------------------------
+
+    async def _answer_pending(self, turn_context: TurnContext, text: str) -> bool:
+        """Answer a typed "yes"/"no" to a pending confirmation, or "more" for a list's next page."""
+        bare = " ".join(text.lower().split()).rstrip(".!")
+        confirm = await self._pending.confirmation(turn_context)
+        if confirm is not None:
+            if bare in YES_WORDS or bare in NO_WORDS:
+                await self._confirm(turn_context, confirm, bare in YES_WORDS)
+                return True
+            # Anything else drops the question: a later "yes" must not confirm it.
+            await self._pending.clear_confirmation(turn_context)
+        if bare in ("more", "show more", "next", "next page", "more please"):
+            page = await self._pending.page(turn_context)
+            if page is not None:
+                await self._show_page(turn_context, page["kind"], page["offset"])
+                return True
+        return False
+
+    async def _confirm(self, turn_context: TurnContext, action: str, yes: bool) -> None:
+        await self._pending.clear_confirmation(turn_context)
+        user = get_turn_user(turn_context)
+        if not yes:
+            note_action(turn_context, f"confirm.no.{action}")
+            await turn_context.send_activity("OK, nothing was cancelled.")
+            return
+        note_action(turn_context, f"confirm.yes.{action}")
+        if action == "cancel_all_alerts" and self._alert_commands is not None:
+            await self._alert_commands.cancel_all_confirmed(turn_context)
+        else:
+            await self._reminder_commands.cancel_all_confirmed(turn_context)
+
+    async def _show_page(self, turn_context: TurnContext, kind: str, offset: int) -> None:
+        user = get_turn_user(turn_context)
+        if kind == "alerts" and self._alert_commands is not None:
+            reply = await self._alert_commands.page(user, offset)
+        else:
+            reply = await self._reminder_commands.page(user, offset)
+        await self._pending.remember_page(turn_context, kind, offset, reply)
+        await turn_context.send_activity(reply)
+
+    async def _begin_edit(self, turn_context: TurnContext, number: int) -> None:
+        dialog_context = await self._dialogs.create_context(turn_context)
+        await dialog_context.cancel_all_dialogs()
+        await dialog_context.begin_dialog(EditReminderDialog.__name__, {"number": number})
+
+    async def _undo_alert(self, user: TurnUser, record: dict[str, Any]) -> str:
+        if self._alert_commands is None:
+            return "There's nothing to undo."
+        return await self._alert_commands.undo(user, record)
+
+    # --- buttons ----------------------------------------------------------------------------
+
+    async def _button(self, turn_context: TurnContext, value: dict) -> None:
+        action = value.get("nudge")
+        if action == "confirm":
+            note_action(turn_context, "button.confirm")
+            pending = await self._pending.confirmation(turn_context)
+            if pending is None or pending != value.get("action"):
+                await turn_context.send_activity(
+                    "That question isn't open any more, so nothing was changed. Ask again if you still want it."
+                )
+                return
+            await self._confirm(turn_context, pending, value.get("answer") == "yes")
+            return
+        if action == "more":
+            note_action(turn_context, "button.more")
+            offset = value.get("offset")
+            if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset < 10**6:
+                offset = 0
+            await self._show_page(turn_context, "alerts" if value.get("kind") == "alerts" else "reminders", offset)
+            return
+        if self._alert_commands is not None and is_alert_card(value):
+            command = alert_command_from_card(value)
+            note_action(turn_context, f"alert.button.{command.name}" if command else "alert.button.unknown")
+            if command is None:
+                await turn_context.send_activity(as_reply("That button doesn't name an alert I know."))
+            else:
+                await self._alert_commands.run(turn_context, command)
+            return
+        await self._card_action(turn_context, value)
 
     async def _card_action(self, turn_context: TurnContext, value: dict) -> None:
         action = value.get("nudge")
@@ -252,78 +408,16 @@ class NudgeBot(ActivityHandler):
             minutes = value.get("minutes", 10)
             if not isinstance(minutes, int) or isinstance(minutes, bool):
                 minutes = 10
-            await self._run_command(turn_context, Command("snooze", number=number, minutes=minutes))
+            await self._reminder_commands.run(turn_context, Command("snooze", number=number, minutes=minutes))
         elif action in CARD_COMMANDS:
-            await self._run_command(turn_context, Command(action, number=number))
+            await self._reminder_commands.run(turn_context, Command(action, number=number))
         else:
             await turn_context.send_activity("I don't know that button.")
 
-    async def _run_command(self, turn_context: TurnContext, command: Command) -> None:
+    # --- small talk -------------------------------------------------------------------------
+
+    async def _smalltalk(self, turn_context: TurnContext, talk: SmallTalk) -> None:
         user = get_turn_user(turn_context)
-        reminders = self._reminders
-        try:
-            if command.name == "help":
-                reply = HELP
-            elif command.name == "list":
-                views = await reminders.list(user_pk=user.user_pk)
-                plain = self._describe_list(views, user.timezone)
-                reply = (
-                    reminders_card(views, plain, lambda view: self._when(view.next_run_at, user.timezone or view.timezone))
-                    if views
-                    else text_reply(plain, ("remind me to stretch in 10 minutes", "help"))
-                )
-            elif command.name == "cancel_all":
-                count = await reminders.cancel_all(user_pk=user.user_pk)
-                reply = f"Cancelled {count} reminder{'s' if count != 1 else ''}." if count else "You have no reminders to cancel."
-            elif command.name == "cancel":
-                view = await reminders.cancel(user_pk=user.user_pk, number=command.number)
-                reply = f"🗑️ Cancelled reminder #{view.number}: {escape_markdown(view.text)}."
-            elif command.name == "pause":
-                view = await reminders.pause(user_pk=user.user_pk, number=command.number)
-                reply = f"⏸️ Paused reminder #{view.number}: {escape_markdown(view.text)}. Say \"resume {view.number}\" to restart it."
-            elif command.name == "resume":
-                view = await reminders.resume(user_pk=user.user_pk, number=command.number)
-                reply = f"▶️ Resumed reminder #{view.number}: {escape_markdown(view.text)}, next {self._when(view.next_run_at, view.timezone)}."
-            elif command.name == "snooze":
-                view = await reminders.snooze(user_pk=user.user_pk, number=command.number, minutes=command.minutes)
-                reply = f"😴 Snoozed reminder #{view.number} until {self._when(view.next_run_at, view.timezone)}."
-            elif command.name == "done":
-                view = await reminders.done(user_pk=user.user_pk, number=command.number)
-                reply = f"👍 Done: #{view.number} {escape_markdown(view.text)}."
-            elif command.name == "show_timezone":
-                reply = (
-                    f'Your time zone is {user.timezone}. To change it, say "set my timezone to Europe/Prague" (or yours).'
-                    if user.timezone
-                    else "I don't know your time zone yet. Say \"set my timezone to Europe/Prague\" (or yours)."
-                )
-            elif command.name == "set_timezone":
-                zone = valid_zone(command.argument or "")
-                if zone is None:
-                    reply = (
-                        f"I don't know the time zone \"{command.argument}\". Please use an IANA name "
-                        "like Europe/Prague, America/New_York or Asia/Tokyo."
-                    )
-                else:
-                    await self._store_timezone(user.user_pk, zone)
-                    user.timezone = zone
-                    reply = f"🌍 Your time zone is now {zone}. Reminders are shown in it."
-            else:
-                reply = 'Sorry, I didn\'t understand that. Say "help".'
-        except ReminderError as exc:
-            reply = str(exc)
-        await turn_context.send_activity(as_reply(reply))
-
-    @staticmethod
-    def _when(moment, tz: str) -> str:
-        return format_local(moment, tz) if moment is not None else "(not scheduled)"
-
-    def _describe_list(self, views, tz: str | None) -> str:
-        if not views:
-            return 'You have no reminders. Try "remind me to stretch in 10 minutes".'
-        lines = ["Your reminders:"]
-        for view in views:
-            when = self._when(view.next_run_at, tz or view.timezone)
-            repeat = f", {view.description}" if view.recurring else ""
-            paused = " (paused)" if view.state == "paused" else ""
-            lines.append(f"- #{view.number} {view.text}: next {when}{repeat}{paused}")
-        return "\n".join(lines)
+        await turn_context.send_activity(
+            as_reply(smalltalk_reply(talk, now=self._reminders.now(), tz=user.timezone))
+        )

@@ -7,7 +7,7 @@ from botbuilder.dialogs import ComponentDialog, DialogContext, DialogTurnResult,
 from botbuilder.schema import ActivityTypes, InputHints
 
 CANCEL_WORDS = {"cancel", "stop", "quit", "never mind", "nevermind", "abort"}
-HELP_WORDS = {"help", "?"}
+HELP_WORDS = {"help", "?", "help?", "commands", "what can you do", "what can you do?"}
 
 
 class CancelAndHelpDialog(ComponentDialog):

@@ -13,10 +13,16 @@ from typing import Any
 from botbuilder.core import MessageFactory
 from botbuilder.schema import Activity, ActionTypes, CardAction, SuggestedActions
 
+from dialogs.formatting import shorten
 from models.alerts import AlertView
 from models.card_json import adaptive_card, card_message
 from models.markdown import escape_markdown
 from models.reminders import ReminderView
+
+# A list card shows this many entries; "More" shows the next ones.
+PAGE_SIZE = 10
+# A reminder's text as a list or button title: long texts end at a word, with "…".
+TITLE_LENGTH = 80
 
 def text_block(text: str, **style: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text, "wrap": True, **style}
@@ -89,8 +95,19 @@ def reminder_set_card(view: ReminderView, when: str) -> Activity:
     )
 
 
-def reminders_card(views: Sequence[ReminderView], plain: str, when: Callable[[ReminderView], str]) -> Activity:
-    """The "my reminders" list: one entry per reminder with Pause/Resume and Cancel buttons."""
+def reminders_card(
+    views: Sequence[ReminderView],
+    plain: str,
+    when: Callable[[ReminderView], str],
+    *,
+    total: int | None = None,
+    more: dict[str, Any] | None = None,
+) -> Activity:
+    """The "my reminders" list: one entry per reminder with Pause/Resume and Cancel buttons.
+
+    ``views`` is one page; ``total`` the count of all of them; ``more`` the value of the *More*
+    button that shows the next page (None on the last page).
+    """
     entries = []
     for view in views:
         lines = [f"Next: {when(view)}"]
@@ -98,8 +115,11 @@ def reminders_card(views: Sequence[ReminderView], plain: str, when: Callable[[Re
             lines.append(f"Repeats {view.description}")
         if view.state == "paused":
             lines.append("Paused")
-        entries.append((f"#{view.number} {escape_markdown(view.text)}", lines, view.number, view.state == "paused"))
-    return _list_card(plain, "Your reminders", entries, pause="pause", resume="resume", cancel="cancel")
+        title = f"#{view.number} {escape_markdown(shorten(view.text, TITLE_LENGTH))}"
+        entries.append((title, lines, view.number, view.state == "paused"))
+    return _list_card(
+        plain, "Your reminders", entries, pause="pause", resume="resume", cancel="cancel", total=total, more=more
+    )
 
 
 def _list_card(
@@ -110,16 +130,42 @@ def _list_card(
     pause: str,
     resume: str,
     cancel: str,
+    total: int | None = None,
+    more: dict[str, Any] | None = None,
 ) -> Activity:
     """A list of (title, detail lines, number, paused) entries, each with a Pause or Resume
-    button and a Cancel button sending the ``nudge`` actions named."""
-    body = [text_block(f"{heading} ({len(entries)})", weight="Bolder", size="Medium")]
+    button and a Cancel button sending the ``nudge`` actions named; a *More* button when
+    ``more`` is given."""
+    count = len(entries) if total is None else total
+    body = [text_block(f"{heading} ({count})", weight="Bolder", size="Medium")]
     for title, lines, number, paused in entries:
         toggle = button("Resume", {"nudge": resume, "number": number}) if paused else (
             button("Pause", {"nudge": pause, "number": number})
         )
         body.append(item(title, lines, [toggle, button("Cancel", {"nudge": cancel, "number": number})], subtle=paused))
-    return card_reply(plain, body)
+    if more is None:
+        return card_reply(plain, body)
+    return card_reply(plain, body, [button("More", more)], suggestions=("more",))
+
+
+def confirm_card(question: str, action: str) -> Activity:
+    """A yes/no question about a destructive ``action``: Yes and No buttons, and typed
+    "yes"/"no" as suggested actions."""
+    return card_reply(
+        question,
+        [text_block(question, wrap=True)],
+        [
+            button("Yes", {"nudge": "confirm", "action": action, "answer": "yes"}),
+            button("No", {"nudge": "confirm", "action": action, "answer": "no"}),
+        ],
+        suggestions=("yes", "no"),
+    )
+
+
+def choice_card(question: str, choices: Sequence[tuple[str, dict[str, Any]]]) -> Activity:
+    """A question answered by pressing one of ``choices`` (title, button value)."""
+    lines = [question] + [f"- {title}" for title, _ in choices]
+    return card_reply("\n".join(lines), [text_block(question)], [button(title, value) for title, value in choices])
 
 
 # --- price alerts ---------------------------------------------------------------------
@@ -140,14 +186,23 @@ def alert_set_card(view: AlertView, plain: str, facts: Sequence[tuple[str, str]]
     )
 
 
-def alerts_card(views: Sequence[AlertView], plain: str, lines: Callable[[AlertView], list[str]]) -> Activity:
-    """The "my alerts" list: one entry per alert with Pause/Resume and Cancel buttons."""
+def alerts_card(
+    views: Sequence[AlertView],
+    plain: str,
+    lines: Callable[[AlertView], list[str]],
+    *,
+    total: int | None = None,
+    more: dict[str, Any] | None = None,
+) -> Activity:
+    """The "my alerts" list (one page of it): one entry per alert with Pause/Resume and Cancel
+    buttons, and *More* when ``more`` is given."""
     entries = [
         (f"#{view.number} {view.condition_text()}", lines(view), view.number, view.state == "paused")
         for view in views
     ]
     return _list_card(
-        plain, "Your price alerts", entries, pause="alert-disable", resume="alert-resume", cancel="alert-cancel"
+        plain, "Your price alerts", entries, pause="alert-disable", resume="alert-resume", cancel="alert-cancel",
+        total=total, more=more,
     )
 
 

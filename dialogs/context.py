@@ -16,6 +16,8 @@ class TurnUser:
     user_pk: int
     conversation_pk: int
     timezone: str | None
+    # Where the zone came from: "user", "channel" (an IANA name) or "offset" (a UTC offset only).
+    timezone_source: str | None = None
 
 
 def set_turn_user(turn_context: TurnContext, user: TurnUser) -> None:

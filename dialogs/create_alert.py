@@ -28,13 +28,14 @@ from models.alerts import (
     describe_source,
     format_price,
 )
-from models.schedule import format_local
+from dialogs.formatting import format_local
 
 CONDITION_EXAMPLES = '"above 70000", "below 180", "crosses 65000", "moves 5%" or "changes 1% within 1 hour"'
 HELP_TEXT = (
     "I'm setting up a price alert. Answer my question, or say \"cancel\" to stop. "
     f"Conditions look like {CONDITION_EXAMPLES}; add \"every time, at most once an hour\" "
-    'to repeat, or "for 7 days" to end it.'
+    'to repeat, or "for 7 days" to end it. Any other command ("my alerts", a new alert) works '
+    "too and drops this question."
 )
 SIMULATED_NOTE = "simulated prices, not real market data"
 
@@ -165,7 +166,7 @@ class CreateAlertDialog(CancelAndHelpDialog):
             await step_context.context.send_activity(str(exc))
             return await step_context.end_dialog(None)
         await step_context.context.send_activity(confirmation(view, quote, user.timezone or "UTC"))
-        return await step_context.end_dialog(view.number)
+        return await step_context.end_dialog({"kind": "alert.create", "number": view.number})
 
     # -- validators --------------------------------------------------------------------------
 

@@ -14,16 +14,17 @@ from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext, Te
 from dialogs.cancel_and_help import CancelAndHelpDialog
 from dialogs.cards import reminder_set_card, text_reply
 from dialogs.context import get_turn_user
+from dialogs.formatting import ZONE_EXAMPLES, format_local
 from dialogs.timeparse import TimeParseError, parse_reminder, parse_when
-from dialogs.zones import valid_zone
+from dialogs.zones import resolve_zone, zone_label
 from models.reminders import MAX_TEXT_LENGTH, ReminderError, ReminderLimitReached, Reminders
-from models.schedule import format_local
 
 WHEN_EXAMPLES = '"in 10 minutes", "tomorrow at 9am", "every weekday at 8:30"'
 WHEN_SUGGESTIONS = ("in 10 minutes", "in 1 hour", "tomorrow at 9am")
 HELP_TEXT = (
     "I'm setting up a reminder. Answer my question, or say \"cancel\" to stop. "
-    f"Times can look like {WHEN_EXAMPLES}."
+    f"Times can look like {WHEN_EXAMPLES}. Any other command (\"my reminders\", \"my alerts\", a new "
+    "reminder) works too and drops this question; say \"help\" again after it for everything I can do."
 )
 
 
@@ -63,11 +64,10 @@ class CreateReminderDialog(CancelAndHelpDialog):
             self.TZ_PROMPT,
             PromptOptions(
                 prompt=MessageFactory.text(
-                    "First, which time zone are you in? For example Europe/Prague or America/New_York."
+                    "First, which time zone are you in? For example London, New York, PST or UTC+2."
                 ),
                 retry_prompt=MessageFactory.text(
-                    "I don't know that time zone. Please give an IANA name like Europe/Prague, "
-                    "America/New_York or Asia/Tokyo."
+                    f"I don't know that time zone. {ZONE_EXAMPLES}"
                 ),
             ),
         )
@@ -75,18 +75,30 @@ class CreateReminderDialog(CancelAndHelpDialog):
     async def parse_step(self, step_context: WaterfallStepContext) -> DialogTurnResult:
         user = get_turn_user(step_context.context)
         if not user.timezone:
-            zone = valid_zone(step_context.result)
+            zone = resolve_zone(step_context.result)
             await self._set_timezone(user.user_pk, zone)
-            user.timezone = zone
-            await step_context.context.send_activity(f"Got it, your time zone is {zone}.")
+            user.timezone, user.timezone_source = zone, "user"
+            await step_context.context.send_activity(f"Got it, your time zone is {zone_label(zone)}.")
         step_context.values["tz"] = user.timezone
         parsed = parse_reminder(
             step_context.values["text"], now=self._reminders.now(), tz=user.timezone
         )
         step_context.values["what"] = parsed.what
         step_context.values["schedule"] = None
+        step_context.values["question"] = None
         if parsed.error:
             await step_context.context.send_activity(parsed.error)
+        elif parsed.unclear:
+            # Words that look like a time but were not understood: store nothing, name them,
+            # and ask for the time again (a complete new request also starts over).
+            understood = parsed.schedule.description if parsed.schedule is not None else "no time"
+            words = ", ".join(f'"{word}"' for word in parsed.unclear)
+            step_context.values["question"] = {
+                "text": f"I understood *{understood}*; what about {words}? Tell me the whole time again, "
+                f"for example {WHEN_EXAMPLES}.",
+                "suggestions": ([parsed.schedule.description] if parsed.schedule is not None else [])
+                + list(WHEN_SUGGESTIONS[:2]) + ["cancel"],
+            }
         elif parsed.schedule is not None:
             step_context.values["schedule"] = _schedule_values(parsed.schedule)
         return await step_context.next(None)
@@ -108,12 +120,16 @@ class CreateReminderDialog(CancelAndHelpDialog):
         step_context.values["what"] = " ".join(step_context.result.split())
         if step_context.values["schedule"]:
             return await step_context.next(None)
+        question = step_context.values.get("question")
+        prompt = (
+            text_reply(question["text"], question["suggestions"])
+            if question
+            else text_reply(f"When should I remind you? For example {WHEN_EXAMPLES}.", WHEN_SUGGESTIONS)
+        )
         return await step_context.prompt(
             self.WHEN_PROMPT,
             PromptOptions(
-                prompt=text_reply(
-                    f"When should I remind you? For example {WHEN_EXAMPLES}.", WHEN_SUGGESTIONS
-                ),
+                prompt=prompt,
                 validations={"tz": step_context.values["tz"]},
             ),
         )
@@ -143,10 +159,10 @@ class CreateReminderDialog(CancelAndHelpDialog):
             await step_context.context.send_activity(str(exc))
             return await step_context.end_dialog()
         await step_context.context.send_activity(reminder_set_card(view, format_local(view.next_run_at, tz)))
-        return await step_context.end_dialog(view.number)
+        return await step_context.end_dialog({"kind": "reminder.create", "number": view.number})
 
     async def _validate_zone(self, prompt_context: PromptValidatorContext) -> bool:
-        return prompt_context.recognized.succeeded and valid_zone(prompt_context.recognized.value) is not None
+        return prompt_context.recognized.succeeded and resolve_zone(prompt_context.recognized.value) is not None
 
     async def _validate_what(self, prompt_context: PromptValidatorContext) -> bool:
         value = prompt_context.recognized.value if prompt_context.recognized.succeeded else ""

@@ -391,3 +391,46 @@ class Alerts:
 
         return await self._change(user_pk=user_pk, number=number, change=rearm)
 
+
+    async def set_threshold(self, *, user_pk: int, number: int, threshold: float) -> tuple[AlertView, float]:
+        """Give a live alert a new level (a price, or a percentage for move/window alerts) and
+        arm it again. Returns the changed alert and its old level (for "undo").
+
+        Raises:
+            AlertError: no such alert, or the level is not usable.
+        """
+        if not math.isfinite(threshold) or threshold <= 0:
+            raise AlertError("The new level must be a positive number.")
+        quote_for = self.quote
+        old: list[float] = []
+
+        def change(alert: Alert, _now: datetime) -> None:
+            if alert.condition in ("move", "window") and threshold > MAX_PERCENT:
+                raise AlertError(f"A change must be at most {MAX_PERCENT:g}%.")
+            old.append(alert.threshold)
+            alert.threshold = threshold
+            alert.armed = True
+            alert.fire_count = 0
+            if alert.condition == "cross":
+                quote = quote_for(alert.symbol)
+                if quote is not None:
+                    alert.side = "below" if quote.price < threshold else "above"
+
+        view = await self._change(user_pk=user_pk, number=number, change=change)
+        return view, old[0]
+
+    async def restore(self, *, user_pk: int, number: int, state: str | None = None, threshold: float | None = None) -> AlertView:
+        """Undo a cancel (``state``) or a level change (``threshold``) of an alert."""
+        async with self._sessionmaker.begin() as session:
+            alert = (
+                await session.execute(select(Alert).where(Alert.user_pk == user_pk, Alert.number == number))
+            ).scalar_one_or_none()
+            if alert is None:
+                raise AlertError(f"You have no alert #{number}.")
+            if state is not None:
+                alert.state = state
+            if threshold is not None:
+                alert.threshold = threshold
+            view = AlertView.of(alert)
+        await self._on_change(view.id)
+        return view

@@ -12,8 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from models.text import shorten
+
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+# Notifications show the summary on one or two lines; it ends at a word.
+SUMMARY_LENGTH = 200
 
 
 def adaptive_card(body: list[dict[str, Any]], actions: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
@@ -28,7 +32,7 @@ def card_message(card: dict[str, Any], plain: str) -> dict[str, Any]:
     """A message carrying ``card``, with ``plain`` as its fallback, summary and speech."""
     return {
         "type": "message",
-        "summary": plain[:200],
+        "summary": shorten(plain, SUMMARY_LENGTH),
         "speak": plain,
         "inputHint": "acceptingInput",
         "attachments": [{"contentType": ADAPTIVE_CARD, "content": {**card, "fallbackText": plain, "speak": plain}}],

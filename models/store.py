@@ -327,6 +327,19 @@ async def acknowledge_latest_occurrence(
     return True
 
 
+async def latest_delivered_reminder(session: AsyncSession, *, user_pk: int) -> Reminder | None:
+    """The user's reminder (not cancelled) whose occurrence was sent most recently."""
+    return (
+        await session.execute(
+            select(Reminder)
+            .join(Occurrence, Occurrence.reminder_id == Reminder.id)
+            .where(Reminder.user_pk == user_pk, Reminder.state != "cancelled", Occurrence.status == "sent")
+            .order_by(Occurrence.due_at.desc(), Occurrence.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
 # --- the scheduler's queries -----------------------------------------------------------
 
 

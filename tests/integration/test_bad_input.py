@@ -68,8 +68,8 @@ BAD_MESSAGES = [
     (
         "unknown-zone",
         "set my timezone to Mars/Olympus_Mons",
-        'I don\'t know the time zone "Mars/Olympus_Mons". Please use an IANA name like '
-        "Europe/Prague, America/New_York or Asia/Tokyo.",
+        'I don\'t know the time zone "Mars/Olympus_Mons". Name a city ("London", "New York"), an '
+        'abbreviation ("PST", "CET"), an offset ("UTC+2") or an IANA name ("Europe/Prague").',
     ),
 ]
 

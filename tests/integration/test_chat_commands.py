@@ -106,7 +106,7 @@ async def test_list_cancel_and_cancel_all(running_bot):
     assert lines[0] == "Your reminders:"
     assert [re.match(r"- (#\d+ \w+): next ", line).group(1) for line in lines[1:]] == ["#1 a", "#2 b", "#3 c"]
 
-    assert (await chat.say("cancel 1")).replies == ["🗑️ Cancelled reminder #1: a."]
+    assert (await chat.say("cancel 1")).replies == ['🗑️ Cancelled reminder #1: a. Say "undo" to bring it back.']
     row = await chat.reminder(1)
     assert (row.state, row.next_run_at) == ("cancelled", None)
     listing = (await chat.say("my reminders")).text
@@ -115,7 +115,10 @@ async def test_list_cancel_and_cancel_all(running_bot):
     # A cancelled reminder is gone for the user: cancelling it again names no reminder.
     assert (await chat.say("cancel 1")).replies == ['You have no reminder #1. Say "my reminders" to see them.']
 
-    assert (await chat.say("cancel all")).replies == ["Cancelled 2 reminders."]
+    # Cancelling everything asks first; nothing changes until "yes".
+    assert (await chat.say("cancel all")).replies == ["Cancel all 2 reminders? Nothing is cancelled until you say yes."]
+    assert [r.state for r in await chat.reminders()] == ["cancelled", "active", "active"]
+    assert (await chat.say("yes")).replies == ['🗑️ Cancelled 2 reminders. Say "undo" to bring them back.']
     assert [r.state for r in await chat.reminders()] == ["cancelled"] * 3
     assert (await chat.say("my reminders")).replies == [
         'You have no reminders. Try "remind me to stretch in 10 minutes".'
@@ -178,7 +181,9 @@ async def test_help_interrupts_a_dialog_which_then_still_waits(running_bot):
     turn = await chat.say("help")
     assert turn.replies == [
         'I\'m setting up a reminder. Answer my question, or say "cancel" to stop. '
-        'Times can look like "in 10 minutes", "tomorrow at 9am", "every weekday at 8:30".'
+        'Times can look like "in 10 minutes", "tomorrow at 9am", "every weekday at 8:30". '
+        'Any other command ("my reminders", "my alerts", a new reminder) works too and drops this '
+        'question; say "help" again after it for everything I can do.'
     ]
     assert await chat.reminders() == []
 
@@ -203,7 +208,7 @@ async def test_time_zone_is_asked_once_when_the_channel_gives_none(running_bot):
     chat = Chat(running_bot, local_timezone=None)
 
     turn = await chat.say("remind me to x in 5 minutes")
-    assert turn.replies == ["First, which time zone are you in? For example Europe/Prague or America/New_York."]
+    assert turn.replies == ["First, which time zone are you in? For example London, New York, PST or UTC+2."]
     assert await chat.reminders() == []
 
     turn = await chat.say("Europe/Prague", replies=2)
@@ -224,8 +229,8 @@ async def test_unknown_time_zone_answer_is_asked_again(running_bot):
 
     turn = await chat.say("Mars/Olympus_Mons")
     assert turn.replies == [
-        "I don't know that time zone. Please give an IANA name like Europe/Prague, "
-        "America/New_York or Asia/Tokyo."
+        'I don\'t know that time zone. Name a city ("London", "New York"), an abbreviation ("PST", "CET"), '
+        'an offset ("UTC+2") or an IANA name ("Europe/Prague").'
     ]
     assert (await chat.db_user()).timezone is None and await chat.reminders() == []
 
@@ -233,12 +238,19 @@ async def test_unknown_time_zone_answer_is_asked_again(running_bot):
 async def test_zone_from_local_timestamp_offset(running_bot):
     chat = Chat(running_bot, local_timezone=None, local_timestamp="2026-11-24T13:00:00.000+01:00")
 
-    assert (await chat.say("my timezone")).replies == ["Your time zone is Etc/GMT-1. To change it, say \"set my timezone to Europe/Prague\" (or yours)."]
+    assert (await chat.say("my timezone")).replies == [
+        "Your time zone is UTC+01:00 (your device's UTC offset, without daylight saving time). "
+        'Say "set my timezone to <your city>", e.g. "set my timezone to London", to fix that.'
+    ]
     user = await chat.db_user()
     assert (user.timezone, user.timezone_source) == ("Etc/GMT-1", "offset")
 
-    turn = await chat.say("remind me to x in 5 minutes")
-    assert re.fullmatch(rf"✅ Reminder #1 set: x, on {LOCAL_TIME} \+01\.", turn.text), turn.replies
+    # Shown as an offset, never as "Etc/GMT-1" (whose sign reads backwards); a city is offered once.
+    turn = await chat.say("remind me to x in 5 minutes", replies=2)
+    assert re.fullmatch(rf"✅ Reminder #1 set: x, on {LOCAL_TIME} UTC\+01:00\.", turn.replies[0]), turn.replies
+    assert turn.replies[1].startswith("I only know your UTC offset (UTC+01:00)")
+    turn = await chat.say("remind me to y in 5 minutes")
+    assert len(turn.replies) == 1 and "Etc/GMT" not in turn.text
 
 
 async def test_set_time_zone_changes_the_user_and_later_confirmations(running_bot):

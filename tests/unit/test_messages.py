@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from models.card_json import adaptive_card, card_message
 from scheduler.messages import alert_activity, reminder_activity
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -28,3 +29,13 @@ def test_a_late_reminder_says_so_and_an_alert_names_its_source_in_words():
     )
     assert fired["summary"].endswith("Source: live feed.")
     assert "push" not in str(fired)
+
+
+def test_a_card_message_summary_ends_at_a_word():
+    plain = "Reminder #12: " + " ".join(["water the plants on the balcony"] * 12)
+    message = card_message(adaptive_card([]), plain)
+    summary = message["summary"]
+    assert len(summary) <= 200 and summary.endswith("…")
+    # What is kept is whole words of the plain text.
+    assert plain.startswith(summary[:-1]) and plain[len(summary) - 1] == " "
+    assert message["speak"] == plain
