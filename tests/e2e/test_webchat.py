@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -154,6 +155,72 @@ async def test_card_buttons_snooze_and_done(webchat, db):
     assert [e.plain for e in await webchat.transcript() if e.sender == "user"] == [
         "remind me to drink water in 2 seconds", "remind me to stand up in 3 seconds"
     ]
+
+
+async def test_edit_rename_and_undo(webchat, db):
+    await webchat.wait_for(WELCOME)
+    await webchat.say("remind me to call Anna in 2 hours")
+    await webchat.wait_for("Reminder #1 set")
+
+    # "tomorrow" is read in the browser's zone; computed on both sides of the message, in case
+    # the local date changes while it is on its way.
+    def tomorrow_at_1730() -> datetime:
+        local = datetime.now(ZoneInfo(ZONE)) + timedelta(days=1)
+        return local.replace(hour=17, minute=30, second=0, microsecond=0).astimezone(UTC)
+
+    expected = {tomorrow_at_1730()}
+    before = await webchat.bot_count()
+    await webchat.say("move 1 to tomorrow at 17:30")
+    answer = (await webchat.reply_after(before)).entry
+    expected.add(tomorrow_at_1730())
+    moved = await reminder(db, webchat.user, 1)
+    assert moved.next_run_at in expected and moved.text == "call Anna"
+    assert "Moved reminder #1" in answer.plain and format_local(moved.next_run_at, ZONE) in answer.plain, answer.plain
+
+    await webchat.say("rename 1 to call the dentist")
+    await webchat.wait_for("Renamed reminder #1")
+    assert (await reminder(db, webchat.user, 1)).text == "call the dentist"
+
+    await webchat.say("undo")
+    seen = await webchat.wait_for("Undone")
+    assert "call Anna" in seen.entry.plain, seen.entry.plain
+    row = await reminder(db, webchat.user, 1)
+    assert (row.text, row.next_run_at, row.state) == ("call Anna", moved.next_run_at, "active")
+    async with db() as session:
+        rows = (await session.execute(
+            select(Reminder).join(User, User.id == Reminder.user_pk).where(User.user_id == webchat.user)
+        )).scalars().all()
+    assert len(rows) == 1  # the edits made no reminder of their own
+
+
+async def test_a_new_request_interrupts_a_pending_question(webchat, db, bot, http):
+    await webchat.wait_for(WELCOME)
+    # A level no other test's prices reach: this alert stays armed in the shared bot.
+    await push_prices(http, bot, ("ETH", 3500.0))
+    await webchat.say("remind me to stretch")
+    await webchat.wait_for("When should I remind you?")
+
+    # A command answers, and a complete alert ends the question without reusing any of it.
+    await webchat.say("my reminders")
+    await webchat.wait_for("You have no reminders")
+    await webchat.say("remind me to stretch")
+    await webchat.wait_for("When should I remind you?", count=2)
+    await webchat.say("alert me when ETH goes above 9000")
+    seen = await webchat.wait_for("Alert #1 set")
+    assert "ETH goes above 9,000" in seen.entry.plain
+
+    user = await db_user(db, webchat.user)
+    async with db() as session:
+        alerts = (await session.execute(select(Alert).where(Alert.user_pk == user.id))).scalars().all()
+        reminders = (await session.execute(select(Reminder).where(Reminder.user_pk == user.id))).scalars().all()
+    assert [(a.symbol, a.condition, a.threshold) for a in alerts] == [("ETH", "above", 9000.0)]
+    assert reminders == []
+    # The question is gone: a time now is not taken as its answer.
+    before = await webchat.bot_count()
+    await webchat.say("in 10 minutes")
+    await webchat.reply_after(before)
+    async with db() as session:
+        assert (await session.execute(select(Reminder).where(Reminder.user_pk == user.id))).scalars().all() == []
 
 
 async def test_price_alert_fires_on_a_pushed_tick_and_its_card_renders(webchat, db, bot, http):

@@ -83,10 +83,11 @@ class Console:
 
 
 async def test_fresh_directory_without_configuration_comes_up_and_the_emulator_connects(tmp_path, fake_channel):
-    port = free_port()
-    async with Console(tmp_path, PORT=str(port)) as console, aiohttp.ClientSession() as http:
+    # PORT=0: the system picks a free port (a port found free and then handed over can be taken
+    # by another test in between); the console line says which.
+    async with Console(tmp_path, PORT="0") as console, aiohttp.ClientSession() as http:
         url, printed_port = (await console.wait_for(LISTENING)).groups()
-        assert int(printed_port) == port
+        port = int(printed_port)
         # Said once it is true: the socket answers and the database is migrated already.
         async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
             assert response.status == 200, await response.text()
@@ -130,14 +131,14 @@ async def test_a_taken_port_is_one_line_and_exit_1(tmp_path):
 
 async def test_a_database_directory_that_cannot_be_made_is_one_line_and_exit_1(tmp_path):
     (tmp_path / "data").write_text("a file where the directory should be")
-    async with Console(tmp_path, PORT=str(free_port())) as console:
+    async with Console(tmp_path, PORT="0") as console:
         code = await console.exit_code()
     assert_one_clear_failure(console, code, "cannot open database data/nudge.db: cannot create directory data")
 
 
 async def test_a_file_that_is_no_database_is_one_line_with_the_traceback_at_debug(tmp_path):
     (tmp_path / "junk.db").write_bytes(b"this is not an SQLite database, it is only text " * 4)
-    settings = {"PORT": str(free_port()), "DATABASE_URL": "sqlite:///junk.db"}
+    settings = {"PORT": "0", "DATABASE_URL": "sqlite:///junk.db"}
     async with Console(tmp_path, **settings) as console:
         code = await console.exit_code()
     assert_one_clear_failure(console, code, "cannot open database junk.db: file is not a database")
@@ -151,7 +152,7 @@ async def test_a_file_that_is_no_database_is_one_line_with_the_traceback_at_debu
 async def test_an_unreachable_postgresql_is_one_line_and_exit_1(tmp_path):
     dead = free_port()  # nothing listens there
     url = f"postgresql://postgres@127.0.0.1:{dead}/test"
-    async with Console(tmp_path, PORT=str(free_port()), DATABASE_URL=url) as console:
+    async with Console(tmp_path, PORT="0", DATABASE_URL=url) as console:
         code = await console.exit_code()
     assert_one_clear_failure(
         console, code, f"cannot connect to the database at postgresql+asyncpg://postgres@127.0.0.1:{dead}/test"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,10 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# The bot's own line once it listens (app.py prints it after binding and migrating).
+_LISTENING = re.compile(r"Nudge listening on http://127\.0\.0\.1:(\d+)/")
 
 
 class BotProcess:
@@ -37,7 +35,10 @@ class BotProcess:
 
     def __init__(self, database_url: str, log_path: Path, env: dict[str, str] | None = None) -> None:
         self.env = env or {}
-        self.port = _free_port()
+        # Found on the first start (PORT=0 lets the system pick a free one, and the bot says
+        # which: a port found free here and handed over could be taken by another test
+        # in between); a restart listens on the same port again.
+        self.port: int | None = None
         self.database_url = database_url
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
@@ -49,7 +50,7 @@ class BotProcess:
     async def start(self, http: aiohttp.ClientSession, timeout: float = 30.0) -> None:
         env = {
             **os.environ,
-            "PORT": str(self.port),
+            "PORT": str(self.port or 0),
             "HOST": "127.0.0.1",
             "DATABASE_URL": self.database_url,
             "MicrosoftAppId": "",
@@ -57,6 +58,7 @@ class BotProcess:
             **self.env,
         }
         log = open(self.log_path, "ab")
+        logged_before = log.tell()
         self.process = subprocess.Popen(
             [sys.executable, "app.py", "--log-level", "INFO"], cwd=ROOT, env=env, stdout=log, stderr=log
         )
@@ -64,6 +66,14 @@ class BotProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"bot exited with {self.process.returncode}: {self.log_path.read_text()[-3000:]}")
+            if self.port is None:
+                with open(self.log_path, "rb") as written:
+                    written.seek(logged_before)
+                    listening = _LISTENING.search(written.read().decode(errors="replace"))
+                if listening is None:
+                    await asyncio.sleep(0.1)
+                    continue
+                self.port = int(listening[1])
             try:
                 async with http.get(self.url + "/healthz") as response:
                     if response.status == 200:
