@@ -369,8 +369,13 @@ class AlertCommands:
         kind = record.get("kind")
         try:
             if kind == "alert.create":
-                view = await self._alerts.cancel(user_pk=user.user_pk, number=record["number"])
-                return f"↩️ Undone: alert #{view.number} ({view.condition_text()}) is cancelled."
+                views = [
+                    await self._alerts.cancel(user_pk=user.user_pk, number=n)
+                    for n in record.get("numbers") or [record["number"]]
+                ]
+                return "↩️ Undone: " + " and ".join(
+                    f"alert #{view.number} ({view.condition_text()})" for view in views
+                ) + (" is" if len(views) == 1 else " are") + " cancelled."
             if kind in ("alert.cancel", "alert.cancel_all"):
                 views = [
                     await self._alerts.restore(user_pk=user.user_pk, number=n, state="active")

@@ -14,7 +14,7 @@ from botbuilder.dialogs import DialogTurnResult, WaterfallDialog, WaterfallStepC
 from botbuilder.dialogs.prompts import PromptOptions, PromptValidatorContext, TextPrompt
 from botbuilder.schema import Activity
 
-from dialogs.alert_parse import ParsedAlert, parse_alert, parse_percent, parse_threshold
+from dialogs.alert_parse import ParsedAlert, parse_alert, parse_alerts, parse_percent, parse_threshold
 from dialogs.cancel_and_help import CancelAndHelpDialog
 from dialogs.cards import alert_set_card, text_reply
 from dialogs.context import get_turn_user
@@ -76,9 +76,20 @@ class CreateAlertDialog(CancelAndHelpDialog):
         return f"Which symbol? I know: {', '.join(self._known())}."
 
     async def symbol_step(self, step_context: WaterfallStepContext) -> DialogTurnResult:
-        parsed = parse_alert(step_context.options or "", known_symbols=self._known())
+        several = parse_alerts(step_context.options or "", known_symbols=self._known())
+        if len(several) > 1:
+            return await self._create_several(step_context, several)
+        parsed = several[0]
         if parsed.error:
             await step_context.context.send_activity(f"{parsed.error} Nothing was set.")
+            return await step_context.end_dialog(None)
+        if parsed.unclear:
+            # Words that look like more of the request ("today", "or 80000"): ask, never drop them.
+            await step_context.context.send_activity(text_reply(
+                f"I didn't understand {_quoted(parsed.unclear)} in that, so nothing was set. Say the alert "
+                f"again without it, with a condition like {CONDITION_EXAMPLES}.",
+                ("help",),
+            ))
             return await step_context.end_dialog(None)
         # Waterfall values are persisted with the dialog state, so keep them plain JSON.
         step_context.values["alert"] = dataclasses.asdict(parsed)
@@ -148,25 +159,40 @@ class CreateAlertDialog(CancelAndHelpDialog):
         if step_context.result is not None:
             alert["threshold"] = _read_threshold(step_context.result, alert["condition"] in ("move", "window"))
         user = get_turn_user(step_context.context)
-        request = AlertRequest(
-            symbol=alert["symbol"],
-            condition=alert["condition"],
-            threshold=alert["threshold"],
-            direction=alert["direction"],
-            window_seconds=alert["window_seconds"],
-            repeat=alert["repeat"],
-            cooldown_seconds=alert["cooldown_seconds"],
-            expires_in_seconds=alert["expires_in_seconds"],
-        )
         try:
             view, quote = await self._alerts.create(
-                user_pk=user.user_pk, conversation_pk=user.conversation_pk, request=request
+                user_pk=user.user_pk, conversation_pk=user.conversation_pk, request=_request(alert)
             )
         except AlertError as exc:
             await step_context.context.send_activity(str(exc))
             return await step_context.end_dialog(None)
         await step_context.context.send_activity(confirmation(view, quote, user.timezone or "UTC"))
         return await step_context.end_dialog({"kind": "alert.create", "number": view.number})
+
+    async def _create_several(self, step_context: WaterfallStepContext, parsed: tuple[ParsedAlert, ...]) -> DialogTurnResult:
+        """ "BTC above 70000 or below 60000": every alert, when each part is complete; else none."""
+        incomplete = [p for p in parsed if p.error or p.unclear or not p.symbol or not p.condition or p.threshold is None]
+        if incomplete:
+            problem = next((p.error.rstrip(".") for p in incomplete if p.error), None)
+            await step_context.context.send_activity(
+                f"That asks for {len(parsed)} alerts, and I couldn't read all of them"
+                + (f" ({problem})" if problem else "")
+                + ', so nothing was set. Send them one at a time, like "BTC above 70000".'
+            )
+            return await step_context.end_dialog(None)
+        user = get_turn_user(step_context.context)
+        numbers = []
+        for alert in parsed:
+            try:
+                view, quote = await self._alerts.create(
+                    user_pk=user.user_pk, conversation_pk=user.conversation_pk, request=_request(dataclasses.asdict(alert))
+                )
+            except AlertError as exc:
+                await step_context.context.send_activity(str(exc))
+                break
+            numbers.append(view.number)
+            await step_context.context.send_activity(confirmation(view, quote, user.timezone or "UTC"))
+        return await step_context.end_dialog({"kind": "alert.create", "numbers": numbers} if numbers else None)
 
     # -- validators --------------------------------------------------------------------------
 
@@ -202,6 +228,23 @@ class CreateAlertDialog(CancelAndHelpDialog):
             prompt_context.recognized.value, prompt_context.options.validations["percent"]
         )
         return value is not None
+
+
+def _request(alert: dict) -> AlertRequest:
+    return AlertRequest(
+        symbol=alert["symbol"],
+        condition=alert["condition"],
+        threshold=alert["threshold"],
+        direction=alert["direction"],
+        window_seconds=alert["window_seconds"],
+        repeat=alert["repeat"],
+        cooldown_seconds=alert["cooldown_seconds"],
+        expires_in_seconds=alert["expires_in_seconds"],
+    )
+
+
+def _quoted(words: tuple[str, ...]) -> str:
+    return " or ".join(f'"{word}"' for word in words)
 
 
 def _read_threshold(text: str, percent: bool) -> float | None:

@@ -127,3 +127,22 @@ async def test_a_full_alert_wins_over_the_symbol_question_and_reuses_none_of_it(
         "Cancel your 1 price alert? Nothing is cancelled until you say yes."
     ]
     assert (await chat.say("yes")).replies == ['🗑️ Cancelled 1 alert. Say "undo" to bring it back.']
+
+
+async def test_two_alerts_from_one_message_and_one_undo_for_both(running_bot):
+    await Prices(running_bot).push("BTC", 65000)
+    chat = Chat(running_bot)
+    turn = await chat.say("ping me if BTC goes above 70000 or below 60000", replies=2)
+    assert [reply.split(" (")[0] for reply in turn.replies] == [
+        "🔔 Alert #1 set: BTC goes above 70,000", "🔔 Alert #2 set: BTC drops below 60,000"
+    ], turn.replies
+
+    turn = await chat.say("undo")
+    assert turn.replies == [
+        "↩️ Undone: alert #1 (BTC goes above 70,000) and alert #2 (BTC drops below 60,000) are cancelled."
+    ]
+    async with running_bot.sessionmaker() as session:
+        alerts = (await session.execute(select(Alert).order_by(Alert.number))).scalars().all()
+    assert [(a.condition, a.threshold, a.state) for a in alerts] == [
+        ("above", 70000.0, "cancelled"), ("below", 60000.0, "cancelled")
+    ]

@@ -549,3 +549,33 @@ async def test_the_confirmation_and_the_list_are_cards_whose_buttons_work(bot):
     assert (await bot.press({"nudge": "alert-resume", "number": 2}))[0].startswith("▶️ Resumed alert #2")
     assert (await bot.press({"nudge": "alert-cancel", "number": 1}))[0].startswith("🗑️ Cancelled alert #1")
     assert [(r.number, r.state) for r in await bot.rows()] == [(1, "cancelled"), (2, "active")]
+
+
+async def test_two_conditions_in_one_message_make_two_alerts(bot):
+    replies = await bot.say("alert me when BTC goes above 70000 or below 60000")
+    assert [r.split(" (")[0] for r in replies] == [
+        "🔔 Alert #1 set: BTC goes above 70,000", "🔔 Alert #2 set: BTC drops below 60,000"
+    ], replies
+    rows = await bot.rows()
+    assert [(r.symbol, r.condition, r.threshold, r.state) for r in rows] == [
+        ("BTC", "above", 70000.0, "active"), ("BTC", "below", 60000.0, "active")
+    ]
+
+
+async def test_two_alerts_with_one_incomplete_set_neither(bot):
+    replies = await bot.say("alert me when BTC goes above 70000 or below")
+    assert replies == [
+        'That asks for 2 alerts, and I couldn\'t read all of them, so nothing was set. '
+        'Send them one at a time, like "BTC above 70000".'
+    ]
+    assert await bot.rows() == []
+
+
+async def test_words_after_the_price_that_look_like_more_are_asked_about(bot):
+    replies = await bot.say("alert me when BTC goes above 70000 by friday")
+    assert replies == [
+        'I didn\'t understand "by friday" in that, so nothing was set. Say the alert again without it, '
+        'with a condition like "above 70000", "below 180", "crosses 65000", "moves 5%" or '
+        '"changes 1% within 1 hour".'
+    ]
+    assert await bot.rows() == []

@@ -1,6 +1,6 @@
 """The phrasing corpus (issue 13): hundreds of realistic messages through the parsers, each judged.
 
-Every case of ``tests.unit.corpus_cases`` is run through ``parse_reminder`` or ``parse_alert`` and
+Every case of ``tests.unit.corpus_cases`` is run through ``parse_reminder`` or ``parse_alerts`` (as the dialogs do) and
 put in one class:
 
 * ``correct``: what the user asked for, exactly (first fire time, the next ones from the stored spec
@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dialogs.alert_parse import looks_like_alert, parse_alert
+from dialogs.alert_parse import looks_like_alert, parse_alerts
 from dialogs.timeparse import parse_reminder
 from models.schedule import next_fire_time
 from scheduler.feeds import DEFAULT_SYMBOLS
@@ -234,7 +234,9 @@ def _nothing_outcome(case: Case) -> Outcome:
     complete, _, _, detail = _reminder_result(case, parsed, 0)
     if complete:
         return Outcome(case, SILENTLY_WRONG, False, f"a reminder: {detail}")
-    made = [a for a in _alert_list(parse_alert(case.text, known_symbols=KNOWN_SYMBOLS)) if _alert_complete(a)]
+    # The dialog makes every alert of a message or, when one part is incomplete, none.
+    results = _alert_list(parse_alerts(case.text, known_symbols=KNOWN_SYMBOLS))
+    made = results if all(_alert_complete(a) for a in results) else []
     if made and looks_like_alert(case.text):
         return Outcome(case, SILENTLY_WRONG, False, "an alert: " + "; ".join(_show_alert(a) for a in made))
     cls = REFUSED if parsed.error else QUESTION
@@ -274,7 +276,7 @@ def _same_reminder(expected: Reminder, what: str, fires: tuple[datetime | None, 
 def _alert_outcome(case: Case) -> Outcome:
     expected = case.expect
     wanted = list(expected.items) if isinstance(expected, Alerts) else [expected]
-    results = _alert_list(parse_alert(case.text, known_symbols=KNOWN_SYMBOLS))
+    results = _alert_list(parse_alerts(case.text, known_symbols=KNOWN_SYMBOLS))
     detail = " | ".join(_show_alert(r) for r in results)
     complete = [r for r in results if _alert_complete(r)]
     if not complete or len(complete) < len(results):
