@@ -60,7 +60,7 @@ HELP = """Here's what I can do:
 - **Change them:** "move 3 to 5pm", "change 3 to every monday at 9", "rename 3 to call the dentist", "edit 3", "cancel 3", "cancel last", "cancel the dentist reminder", "cancel all", "pause 3", "resume 3", "snooze 10m", "snooze 3 1h", "done 3", "undo"
 - **Price alerts:** "alert me when BTC goes above 70000", "tell me if AAPL drops below 180", "BTC crosses 65000", "ETH moves 5%", "EUR/USD changes 1% within 1 hour"; add "every time, at most once an hour" or "for 7 days"
 - **Alerts and prices:** "my alerts", "change alert 2 to 75000", "cancel alert 2", "cancel all alerts", "pause alert 2", "resume alert 2", "rearm alert 2", "price BTC", "prices"
-- **Time zone:** "my timezone", "set my timezone to Europe/Prague"
+- **Time zone:** "my timezone", "set my timezone to London" (a city, "PST", "UTC+2" or "Europe/Prague"); "at 3pm London time" for one reminder
 
 Say "cancel" to stop what we're doing."""
 
