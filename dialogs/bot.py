@@ -219,6 +219,12 @@ class NudgeBot(ActivityHandler):
                 # The dialog answers these itself: "cancel" ends it, "help" explains and re-asks.
                 await self._continue(turn_context, dialog_context)
                 return
+            if route is not None and not route.interrupts:
+                # Small talk ("thanks", "what time is it") is answered, and the question still waits.
+                note_action(turn_context, route.intent)
+                await route.run(turn_context)
+                await dialog_context.reprompt_dialog()
+                return
             if (route is not None and route.interrupts) or self._is_new_request(turn_context, text):
                 # A command or a complete new request is never read as the answer to the
                 # question: the question is dropped (its parts are not reused) and this runs.

@@ -171,16 +171,32 @@ class CreateReminderDialog(CancelAndHelpDialog):
     async def _validate_when(self, prompt_context: PromptValidatorContext) -> bool:
         if not prompt_context.recognized.succeeded:
             return False
+        answer, now, tz = prompt_context.recognized.value, self._reminders.now(), prompt_context.options.validations["tz"]
         try:
-            parse_when(
-                prompt_context.recognized.value,
-                now=self._reminders.now(),
-                tz=prompt_context.options.validations["tz"],
-            )
+            parse_when(answer, now=now, tz=tz)
         except TimeParseError as exc:
             await prompt_context.context.send_activity(str(exc))
             return False
+        extra = _words_besides_the_time(answer, now=now, tz=tz)
+        if extra:
+            # "see you tomorrow" holds a time, but it is not an answer to "When?": ask again.
+            await prompt_context.context.send_activity(
+                f'I can read a time in that, but not "{extra}", so I haven\'t set anything yet. '
+                f"When should I remind you? Just the time, for example {WHEN_EXAMPLES}."
+            )
+            return False
         return True
+
+
+def _words_besides_the_time(answer: str, *, now, tz: str) -> str | None:
+    """The words of an answer to "When?" that are not its time (as ``parse_when`` reads it)."""
+    parsed = parse_reminder(answer, now=now, tz=tz)
+    if parsed.schedule is not None:
+        return parsed.what
+    # parse_when's second reading, "in " + the answer ("10 minutes"): that "in" is not the user's.
+    parsed = parse_reminder(f"in {answer}", now=now, tz=tz)
+    what = parsed.what or ""
+    return (what[3:] if what.lower().startswith("in ") else what) or None
 
 
 def _schedule_values(schedule) -> dict:

@@ -831,18 +831,10 @@ async def test_a_typo_gets_the_nearest_command_as_a_button(bot):
     assert suggestions(reply) == ["my reminders", "help"]
 
 
-async def test_words_the_parser_did_not_understand_are_named_and_nothing_is_stored(bot, monkeypatch):
-    from dialogs import create_reminder
-    from dialogs.timeparse import ParsedReminder, parse_when
-
-    schedule = parse_when("every day at 7am", now=NOW, tz="Europe/Prague")
-    monkeypatch.setattr(
-        create_reminder, "parse_reminder",
-        lambda text, *, now, tz: ParsedReminder("brush teeth", schedule, None, ("and 7pm",)),
-    )
-    [question] = await bot.send(message("every day at 7am and 7pm brush teeth"))
-    assert question.text.startswith(f'I understood *{schedule.description}*; what about "and 7pm"?')
-    assert suggestions(question)[0] == schedule.description
+async def test_words_the_parser_did_not_understand_are_named_and_nothing_is_stored(bot):
+    [question] = await bot.send(message("every day at 7am except holidays brush teeth"))
+    assert question.text.startswith('I understood *every day at 07:00*; what about "except holidays"?')
+    assert suggestions(question)[0] == "every day at 07:00"
     assert await bot.rows() == []
     assert (await bot.say("every day at 19:00"))[0].startswith("✅ Reminder #1 set: brush teeth, every day at 19:00")
 
@@ -959,3 +951,28 @@ async def test_undo_after_the_edit_dialog(bot):
     await bot.say("rename to stretch twice")
     assert await bot.say("undo") == ["↩️ Undone: reminder #1 is back to stretch, next Tue 24 Nov 2026 14:00 CET."]
     assert (await bot.row(1)).text == "stretch"
+
+
+async def test_an_answer_with_words_besides_the_time_is_asked_again(bot):
+    assert await bot.say("remind me to call mum") == [WHEN]
+    # "see you tomorrow" holds a time, but it doesn't say when to remind: nothing is stored.
+    assert await bot.say("see you tomorrow") == [
+        'I can read a time in that, but not "see you", so I haven\'t set anything yet. When should I '
+        'remind you? Just the time, for example "in 10 minutes", "tomorrow at 9am", "every weekday at 8:30".'
+    ]
+    assert await bot.rows() == []
+    [reply] = await bot.say("tomorrow at 9am")
+    assert reply.startswith("✅ Reminder #1 set: call mum, on Wed 25 Nov 2026 09:00")
+    [row] = await bot.rows()
+    assert row.next_run_at == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+
+
+async def test_small_talk_during_a_question_is_answered_and_the_question_waits(bot):
+    assert await bot.say("remind me to call mum") == [WHEN]
+    replies = await bot.say("what time is it")
+    assert len(replies) == 2 and "13:00" in replies[0] and replies[1] == WHEN, replies
+    assert await bot.rows() == []
+    [reply] = await bot.say("in 10 minutes")
+    assert reply.startswith("✅ Reminder #1 set: call mum")
+    [row] = await bot.rows()
+    assert row.next_run_at == NOW + timedelta(minutes=10)
