@@ -360,6 +360,39 @@ def _monthly(match: re.Match[str], now: datetime, near: _Near | None) -> Result:
     return _cron(_clock(near) or DEFAULT_TIME, day=day), True
 
 
+def _hourly(match: re.Match[str], now: datetime, near: _Near | None) -> Result | None:
+    """ "every hour on the hour", "every 2 hours at :15", "every hour from 9 to 17 on weekdays": a cron."""
+    if not (match["align"] or match["range"]):
+        return None  # a plain "every hour" counts from now
+    step = int(match["n"] or 1)
+    if not 1 <= step <= 12:
+        raise GrammarError('Try e.g. "every 2 hours on the hour" or "every hour from 9 to 17".')
+    minute = int(match["mm"] or match["mm2"] or {"quarter": 15, "half": 30}.get((match["q"] or "").lower(), 0))
+    if match["halfhour"]:
+        minute = 30
+    hours = "*"
+    if match["range"]:
+        first, last = _hour_of(match["h1"], match["a1"] or (match["a2"] if int(match["h1"]) <= int(match["h2"]) else None)), _hour_of(match["h2"], match["a2"])
+        if last < first and last < 12 and not match["a2"]:
+            last += 12  # "from 9 to 5": until 17:00
+        if not first < last <= 23:
+            raise GrammarError('Please give the hours in order, e.g. "every hour from 9 to 17".')
+        hours = f"{first}-{last}"
+    if step > 1:
+        hours += f"/{step}"
+    days = render_weekdays(weekday_set(match["days"])) if match["days"] else "*"
+    return {"type": "cron", "minute": str(minute), "hour": hours, "day": "*", "month": "*", "day_of_week": days}, False
+
+
+def _hour_of(hour: str, ampm: str | None) -> int:
+    value = int(hour)
+    if ampm and value <= 12:
+        value = value % 12 + (12 if ampm.lower().startswith("p") else 0)
+    if value > 23:
+        raise GrammarError(f'"{hour}" is not an hour. Try e.g. "every hour from 9 to 17".')
+    return value
+
+
 def _every_unit(match: re.Match[str], now: datetime, near: _Near | None) -> Result:
     count = _amount(match["n"]) if match["n"] else 2 if match["other"] else 1
     unit = _unit(match["unit"])
@@ -382,6 +415,14 @@ def _day_list(match: re.Match[str], now: datetime, near: _Near | None) -> Result
     return _cron(_clock(near) or DEFAULT_TIME, day_of_week=render_weekdays(days)), True
 
 
+def _day_range(match: re.Match[str], now: datetime, near: _Near | None) -> Result | None:
+    first, last = min(weekday_set(match["a"])), min(weekday_set(match["b"]))
+    if first == last:
+        return None
+    days = set(range(first, last + 1)) if first < last else set(range(first, 7)) | set(range(last + 1))
+    return _cron(_clock(near) or DEFAULT_TIME, day_of_week=render_weekdays(days)), True
+
+
 def _every_part(match: re.Match[str], now: datetime, near: _Near | None) -> Result:
     return _cron(_clock(near, match["part"]) or DEFAULT_TIME), True
 
@@ -394,10 +435,11 @@ _ADVERBS = {"hourly": (1, "hour"), "daily": (1, "day"), "weekly": (1, "week"),
 def _adverb(match: re.Match[str], now: datetime, near: _Near | None) -> Result | None:
     # "daily" is a repeat in "stretch daily" or "daily at 7", but not in "the daily standup".
     before, after = match.string[: match.start()], match.string[match.end() :]
+    # ("biweekly tuesdays 10am": with days named, a time may follow directly)
     alone = re.match(r"\s*(?:$|[,.;:!?]|(?:at|on|in|@|remind|to|from)\b)", after, re.I) or re.fullmatch(
         r"\s*(?:(?:hey|ok|please|remind me)\b[\s,]*)*", before, re.I
     )
-    if not alone:
+    if not alone and not (match["days"] and re.match(r"\s*\d", after)):
         return None
     count, unit = _ADVERBS[match["word"].lower()]
     uses_time = unit not in _SECONDS
@@ -473,6 +515,13 @@ def _relative(match: re.Match[str], now: datetime, near: _Near | None) -> Result
 
 
 _EVERY = r"\b(?:every|each)\s+"
+_ON_THE_HOUR = (
+    r"(?P<align>\s*,?\s*(?:on\s+the\s+hour|(?P<halfhour>on\s+the\s+half\s+hour)|at\s+the\s+top\s+of\s+the\s+hour|at\s*:(?P<mm>[0-5]\d)"
+    r"|at\s+(?:(?P<mm2>[1-5]?\d)\s+(?:minutes?\s+)?|(?P<q>quarter|half)\s+)past(?:\s+the\s+hour)?))?"
+    r"(?P<range>\s*,?\s*(?:(?:from|between)\s+|(?=\d{1,2}(?::00)?\s*(?:[ap]\.?m\.?)?\s*-\s*\d))(?P<h1>\d{1,2})(?::00)?\s*(?P<a1>[ap]\.?m\.?)?\s*(?:to|till|until|and|-)\s*"
+    r"(?P<h2>\d{1,2})(?::00)?\s*(?P<a2>[ap]\.?m\.?)?(?![\d:]))?"
+    r"(?P<during>\s*,?\s*(?:on\s+|every\s+)?(?P<days>weekdays?|weekends?|(?:mon|tues|wednes|thurs|fri|satur|sun)days?(?:(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)(?:mon|tues|wednes|thurs|fri|satur|sun)days?)*)(?![a-z]))?"
+)
 _ORD = r"\d{1,2}(?:st|nd|rd|th)"
 _OF_EVERY_MONTH = r"(?:\s+(?:day\s+)?of\s+(?:the|every|each)\s+month)"
 _QUOTE = "[`'\"]?"
@@ -494,6 +543,7 @@ _RULES: list[tuple[re.Pattern[str], Handler]] = [
     # "on the 1st of every month", "every month on the 15th", "every 15th", "every last day of the month"
     (_rule(rf"(?:\bon\s+)?\bthe\s+{_DOM}\s+(?:of\s+)?(?:every|each)\s+month\b"), _monthly),
     (_rule(rf"(?:{_EVERY}month|\bmonthly)\s*,?\s+(?:on\s+)?the\s+{_DOM}(?:\s+of\s+the\s+month)?"), _monthly),
+    (_rule(rf"{_EVERY}(?:the\s+)?(?P<doms>{_ORD}(?:{_AND_JOIN}(?:the\s+)?{_ORD})+)(?!\s+{_DAY}){_OF_EVERY_MONTH}?"), _monthly_days),
     (_rule(rf"{_EVERY}(?:(?P<dom>\d{{1,2}})(?:st|nd|rd|th)(?!\s+{_DAY})|(?P<last>last)\s+day){_OF_EVERY_MONTH}?"), _monthly),
     # "every year on 5 March", "every March 5th", "on 5 March every year", "annually on 1 jan"
     (_rule(rf"(?:{_EVERY}year|\b(?:yearly|annually))\s*,?\s+(?:on\s+)?(?:the\s+)?{_DATE_WORDS}"), _yearly),
@@ -503,16 +553,21 @@ _RULES: list[tuple[re.Pattern[str], Handler]] = [
     (_rule(r"(?:\bon\s+)?(?:\bthe\s+)?\b(?P<last>last)\s+day\s+of\s+(?:the|every|each)\s+month\b"), _monthly),
     (_rule(rf"(?:\bon\s+)?(?:\bthe\s+)?(?P<doms>{_ORD}(?:{_AND_JOIN}(?:the\s+)?{_ORD})+)\s+(?:day\s+)?(?:of\s+)?(?:every|each|the)\s+month\b"), _monthly_days),
     (_rule(rf"(?:{_EVERY}month|\bmonthly)\s*,?\s+(?:on\s+)?(?:the\s+)?(?P<doms>{_ORD}(?:{_AND_JOIN}(?:the\s+)?{_ORD})+)"), _monthly_days),
+    # "mon-fri at 7", "monday to friday at 8": a range of weekdays
+    (_rule(rf"(?:\bon\s+|{_EVERY})?(?<!\bthe )(?P<a>{_DAY})\s*(?:-|–|\bto\b)\s*(?P<b>{_DAY})"), _day_range),
     # "every weekday", "every monday and friday", "every other friday", "every morning"
     (_rule(rf"{_EVERY}(?:(?P<other>other|second)\s+)?(?P<days>weekdays?|weekends?(?:\s+days?)?|{_DAYS})"), _every_days),
     (_rule(rf"{_EVERY}(?:day\s+(?:in\s+the\s+)?)?{_PART}"), _every_part),
+    # "every hour on the hour", "every hour at :15", "every hour from 9 to 17 on weekdays"
+    (_rule(rf"(?:{_EVERY}(?:(?P<n>\d{{1,2}})\s*)?(?:hours?|hrs?|h)(?![a-z])|\bhourly\b){_ON_THE_HOUR}"), _hourly),
     # "every 2 hours", "every day", "every other week on monday"
     (_rule(rf"{_EVERY}(?:(?P<n>{_AMOUNT})|(?P<other>other|second)\s+)?(?P<unit>{_UNIT})(?:\s+on\s+(?P<days>{_DAYS}))?"), _every_unit),
     # "on weekdays", "on mondays and thursdays", "daily", "hourly"
     (_rule(rf"\bon\s+(?P<days>(?:weekdays|weekends|{_PLURAL_DAY})(?:{_JOIN}{_DAY})*)"), _every_days),
-    (_rule(rf"\b(?P<word>hourly|daily|weekly|fortnightly|bi-?weekly|monthly|yearly|annually)\b(?:\s+on\s+(?P<days>{_DAYS}))?"), _adverb),
+    (_rule(rf"\b(?P<word>hourly|daily|weekly|fortnightly|bi-?weekly|monthly|yearly|annually)\b(?:\s+(?:on\s+)?(?P<days>{_DAYS}))?"), _adverb),
     # "mon, wed and fri at 8": several weekdays named together repeat (one alone is a date)
-    (_rule(rf"(?:\bon\s+)?(?P<days>{_DAY}(?:{_AND_JOIN}{_DAY})+)"), _day_list),
+    # ("mon wed fri at 6:30" too: a list joined by spaces, unless it is "the sun sat ...")
+    (_rule(rf"(?:\bon\s+)?(?<!\bthe )(?<!\ba )(?<!\bmy )(?P<days>{_DAY}(?:(?:{_AND_JOIN}|\s+){_DAY})+)"), _day_list),
     # "in 10 minutes", "in an hour and a half", "10 minutes from now"
     (_rule(rf"\b(?:in|after|within)\s+(?P<dur>{_DURATION})(?:\s+from\s+now)?"), _relative),
     (_rule(rf"(?<![\w.])(?P<dur>{_DURATION})\s+from\s+now"), _relative),
@@ -532,14 +587,34 @@ def find(text: str, now: datetime) -> Found | None:
     for pattern, handler in _RULES:
         for match in pattern.finditer(text):
             near = _time_next_to(text, match.start(), match.end())
+            far = _time_later(text, match.end()) if near is None else None
             try:
-                result = handler(match, now, near)
+                result = handler(match, now, near or far)
             except GrammarError as exc:
                 return Found((_span(match, near),), spec=None, error=str(exc))
             if result is not None:
                 spec, used_near = result
+                if far is not None and used_near:
+                    return Found((match.span(), (far.start, far.end)), spec=spec)
                 return Found((_span(match, near if used_near else None),), spec=spec)
     return None
+
+
+_LATER_CLOCK = re.compile(r"(?:at|@)\s*\S", re.I)
+_AT_THE_END = re.compile(r"\s*(?:[.!]+\s*)?(?:please|pls|thanks)?[.!]*\s*$", re.I)
+
+
+def _time_later(text: str, end: int) -> _Near | None:
+    """ "on the last day of every month to pay rent at 9am": the one time said after the text.
+
+    Only an "at 9am" ending the message and the single clock after the repeat counts; "the 9:30
+    train" or "moved to 3pm" don't.
+    """
+    clocks = [m for m in TIME_RE.finditer(text, end) if _LATER_CLOCK.match(text, m.start()) and _AT_THE_END.match(text, m.end())]
+    if len(clocks) != 1 or len(list(TIME_RE.finditer(text, end))) != 1:
+        return None
+    clock = clocks[0]
+    return _Near(clock.start(), clock.end(), clock, None)
 
 
 def _span(match: re.Match[str], near: _Near | None) -> tuple[int, int]:
@@ -558,7 +633,7 @@ def _span(match: re.Match[str], near: _Near | None) -> tuple[int, int]:
 _MORE_TIME = re.compile(r"(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)(?=(?:at\s+|@\s*)?\d|noon|midnight|midday)", re.I)
 _TIME_THEN_JOIN = re.compile(r"(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*)$", re.I)
 _EXCEPT = re.compile(
-    rf"\s*,?\s*(?:except(?:\s+for)?|but\s+not|excluding|apart\s+from|other\s+than|not\s+on|skipping)\s+"
+    rf"\s*,?\s*(?:except(?:\s+for)?|but(?:\s+not)?|excluding|apart\s+from|other\s+than|not\s+on|skipping)\s+"
     rf"(?:on\s+)?(?:the\s+)?(?P<days>weekdays?|weekends?|{_DAYS})",
     re.I,
 )
@@ -660,7 +735,7 @@ def _weekday_field(field: str) -> set[int] | None:
 END_RE = re.compile(
     rf"(?:\s*,)?\s*(?:\b(?P<until>until|till|til|untill|through|thru|up\s+to|ending(?:\s+on)?|to\s+the\s+end\s+of)\s+(?P<date>\S.*)"
     rf"|\bfor\s+(?:the\s+next\s+)?(?P<dur>{_DURATION}|(?:an?\s+)?(?:hour|day|week|fortnight|month|year)(?![a-z]))"
-    rf"|\b(?P<count>\d{{1,4}}|{_WORDS})\s+times\b(?!\s+(?:a|an|per|each|every|in)\b))",
+    rf"|\b(?P<count>\d{{1,4}}|{_WORDS})\s+times\b(?!\s+(?:a|an|per|each|in)\b|\s+every\s+(?!\d)))",
     re.I,
 )
 MAX_COUNT = 1000

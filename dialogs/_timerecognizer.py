@@ -16,7 +16,7 @@ from typing import Any
 from recognizers_date_time import recognize_datetime
 from recognizers_text import Culture
 
-from dialogs._timegrammar import DEFAULT_TIME, TIME_RE, TOO_FAR, Found, GrammarError, time_of_day
+from dialogs._timegrammar import DEFAULT_TIME, MAX_YEARS_AHEAD, TIME_RE, TOO_FAR, Found, GrammarError, time_of_day
 
 _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
                 "September", "October", "November", "December")  # fmt: skip
@@ -58,10 +58,15 @@ def recognize(message: str, now: datetime) -> Found | None:
             time_of_day(clock)
         except ValueError as exc:
             return Found((clock.span(),), spec=None, error=str(exc))
+    refused = _numeric_year_check(message, now)
+    if refused is not None:
+        return refused
     results = recognize_datetime(message, Culture.English, reference=now.replace(tzinfo=None))
     by_kind: dict[str, list[Any]] = {kind: [] for kind in _USABLE}
     for result in results:
         kind = result.type_name.rsplit(".", 1)[-1]
+        if kind == "date" and _is_text_word(message, result):
+            continue
         if kind in by_kind and result.resolution and result.resolution.get("values"):
             by_kind[kind].append(result)
     # A repeat the grammar did not understand ("every year on 5 may") must not quietly become
@@ -82,6 +87,53 @@ def recognize(message: str, now: datetime) -> Found | None:
     return refused or Found(spans, spec=spec)
 
 
+# "31/12/9999", "12/31/2099", "9999-12-31": the recognizer reads the day and month and drops a
+# year it does not like, which would move the date to this year. A written year is checked here.
+_NUMERIC_DATE = re.compile(r"(?<![\w/.-])(?:(?P<y1>\d{4,})[/.-]\d{1,2}[/.-]\d{1,2}|\d{1,2}[/.-]\d{1,2}[/.-](?P<y2>\d{4,}))(?![\w/.-])")
+
+
+_SLASHED = re.compile(r"(?<![\w/.-])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?:/(?P<y>\d{2}|\d{4}))?(?![\w/.-])")
+
+
+def _numeric_year_check(message: str, now: datetime) -> Found | None:
+    for match in _SLASHED.finditer(message):
+        # "05/06": 5 June in most of the world, May 6 in the US; ask rather than guess.
+        first, second = int(match["a"]), int(match["b"])
+        if first != second and 1 <= first <= 12 and 1 <= second <= 12:
+            year = f" {match['y']}" if match["y"] else ""
+            error = (f'Is {match[0]} the {first} {_MONTH_NAMES[second - 1]}{year} or {_MONTH_NAMES[first - 1]} '
+                     f'{second}{year}? Please write the month as a word, e.g. "{first} {_MONTH_NAMES[second - 1]}".')
+            return Found((match.span(),), spec=None, error=error)
+    for match in _NUMERIC_DATE.finditer(message):
+        year = int(match["y1"] or match["y2"])
+        if year > now.year + MAX_YEARS_AHEAD:
+            return Found((match.span(),), spec=None, error=f"{year} is too far ahead: " + TOO_FAR.split(": ", 1)[1])
+    return None
+
+
+# A named day the recognizer finds inside the reminder text: "say happy new year", "the monday
+# memo", "buy a christmas tree". A holiday counts as the date only after a word that leads into
+# a date ("on christmas", "by new year") or at the start; a weekday not after "the"/"my"/"a".
+_HOLIDAY_LEAD = re.compile(r"(?:\b(?:on|at|by|until|till|this|next|over|from)\s+|^\W*(?:(?:remind|ping|nudge)\s+(?:me|us)\s+)?)$", re.I)
+_OWNED = re.compile(r"\b(?:the|a|an|my|our|your|his|her|their|this\s+week's)\s+$|'s\s+$", re.I)
+_DEICTIC = re.compile(r"(?:the\s+day\s+after\s+)?(?:today|tomorrow|tonight)$|(?:this|next|last|coming)\s+\w+$", re.I)
+_WEEKDAY_NAME = re.compile(r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?$", re.I)
+
+
+def _is_text_word(message: str, result: Any) -> bool:
+    words = result.text.strip()
+    if re.search(r"\d", words) or _DEICTIC.match(words) or re.search(_MONTH_WORD, words, re.I):
+        return False
+    before = message[: result.start]
+    if _WEEKDAY_NAME.match(words):
+        if _NOUN_AFTER.match(message, result.start):
+            return True  # "sun cream", "sat nav", "wed dress"
+        return _OWNED.search(before) is not None
+    return _HOLIDAY_LEAD.search(before) is None
+
+
+_NOUN_AFTER = re.compile(r"(?:sun\s+(?:cream|screen|block|hat|glasses|lotion|lounger|bed|tan)|sat\s+nav)\b", re.I)
+_MONTH_WORD = r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
 _BARE_HOUR = re.compile(r"(?:\bat|@)\s*(?P<hour>\d{1,2})(?:\s*o'?clock)?\s*$", re.I)
 _DAY_PART = re.compile(r"morning|afternoon|evening|night|tonight|noon|[ap]\.?m\b", re.I)
 
@@ -105,7 +157,7 @@ def _small_hour_check(message: str, spans: tuple[Span, ...], spec: dict[str, Any
     return Found(spans, spec=None, error=f'Did you mean {hour:02d}:00 or {hour + 12}:00? Say "at {hour}am" or "at {hour}pm".')
 
 
-_YEAR_AFTER = re.compile(r"\s*,?\s*(?:in\s+)?(?P<year>\d{4,})\b(?![:.]\d)")
+_YEAR_AFTER = re.compile(r"(?:[/.-]|\s*,?\s*(?:in\s+)?)(?P<year>\d{4,})\b(?![:.]\d)")
 
 
 def _year_check(message: str, spans: tuple[Span, ...], spec: dict[str, Any] | None) -> Found | None:
@@ -147,6 +199,8 @@ def recognize_until(message: str, start: int, now: datetime) -> tuple[datetime, 
         try:
             if kind == "datetime":
                 moments = _datetimes(result, now)
+            elif kind == "time":  # "until 6pm": today, else tomorrow
+                moments = _today_or_tomorrow(_times(result), now)
             elif kind == "date":
                 moments = [datetime.combine(d, time(23, 59, 59)) for d in _dates(result, now)]
             elif kind == "daterange":

@@ -69,6 +69,8 @@ _EXPIRY = re.compile(
     rf"{_LEAD}(?:for(?:\s+the\s+next)?|(?:expir(?:e|es|ing)|ending)\s+(?:in|after))\s+{_COUNTED_DURATION}"
 )
 _WINDOW = re.compile(rf"{_LEAD}(?:within|in|over)\s+(?:the\s+)?(?:last\s+|past\s+)?{_COUNTED_DURATION}")
+# "is up 8% today": no window a reader could check (since midnight? a rolling day?), so asked about.
+_TODAY_WINDOW = re.compile(rf"{_LEAD}(?:today|this\s+week)(?=$|[\s,;])")
 
 _PREFIX = re.compile(
     r"(?:(?:actually|no|wait|nah|never\s*mind|nvm|forget\s+it|oh|and|also|sorry|i\s+meant|instead|scratch\s+that|ignore\s+that|cancel\s+that)"
@@ -100,7 +102,7 @@ _CHANGE = re.compile(
     rf"|(?P<up>(?:{_WAY})\s+up|rises?|climbs?|jumps?|gains?|increases?|rallies|spikes?)"
     rf"|(?P<down>(?:{_WAY})\s+down|drops?|falls?|declines?|sinks?|dips?|loses|decreases?|tanks?|crashes)"
     rf"|(?P<any2>moves?|changes?|swings?|shifts?))"
-    r"(?:\s+by)?(?=\s|$|[\d.+-])"
+    r"(?:\s+by)?(?:\s+(?:more\s+than|over|above|at\s+least|upwards\s+of))?(?=\s|$|[\d.+-])"
 )
 
 _AMOUNT = re.compile(
@@ -256,6 +258,13 @@ def _find_symbol(text: str, known_symbols: tuple[str, ...]) -> tuple[str | None,
 def _condition(core: str) -> tuple[str | None, str, re.Match[str] | None]:
     """(condition, direction, match) of the first price level or change in ``core``."""
     level = _LEVEL.search(core)
+    change = _CHANGE.search(core)
+    # "drops by more than 3%": a change verb before the level word is the change.
+    # "moves more than 4%": a level word before a percentage is a change too.
+    percent_next = level is not None and re.match(r"\s*[-+]?\s*[\d.,]+\s*(?:%|percent\b|per\s?cent\b|pct\b)", core[level.end():])
+    if change is not None and (level is None or change.start() < level.start() or (percent_next and change.start() <= level.start())):
+        direction = "up" if change["up"] else "down" if change["down"] else "any"
+        return "move", direction, change
     if level is not None:
         kind = next(name for name in ("above", "below", "cross") if level[name])
         return kind, "any", level
@@ -401,6 +410,9 @@ def _parse_one(text: str, *, known_symbols: tuple[str, ...]) -> ParsedAlert:
             expires_in_seconds = None
 
     window, rest = _take(_WINDOW, rest)
+    today = None
+    if window is None:
+        today, rest = _take(_TODAY_WINDOW, rest)
     _, core = _strip_prefix(rest)
 
     condition, direction, match = _condition(core)
@@ -408,6 +420,14 @@ def _parse_one(text: str, *, known_symbols: tuple[str, ...]) -> ParsedAlert:
     symbol, unknown_symbol = _find_symbol(symbol_text, known_symbols)
 
     window_seconds = None
+    if today is not None:
+        # "today" may mean since midnight or the market's open; a rolling day is not the same, so ask.
+        words = today[0].strip(" ,")
+        if condition in ("move", "window"):
+            errors.append(f'"{words}": I watch changes over a time window, so please say how long, '
+                          f'e.g. "{symbol or "ETH"} rises 8% within 24 hours".')
+        else:
+            errors.append(f'"{words}": please say how long the alert should last, e.g. "for 1 day".')
     if window is not None:
         if condition in ("above", "below", "cross"):
             errors.append(

@@ -33,14 +33,15 @@ from dialogs._timegrammar import (
     find_exception,
     more_times,
 )
+from dialogs._leftovers import leftovers
+from dialogs._slang import REMIND_TYPO as _REMIND_TYPO
+from dialogs._slang import normalize as _normalize
 from dialogs._timerecognizer import recognize, recognize_until
 from dialogs.zones import find_zone, zone_short_label
 from models.schedule import ScheduleError, first_fire_time, is_recurring, next_fire_time, spec_zone
 
 logger = logging.getLogger(__name__)
 
-# Misspellings of "remind" seen in chat (hand-written; the libraries know none).
-_REMIND_TYPO = r"(?:rmeind|remidn|remnd|reimnd|remimd|rmind|remaind|reminde|remine|remin|reminf|remond|remined|rmd|remindd|reminnd)"
 EXAMPLES = '"in 10 minutes", "tomorrow at 9am" or "every weekday at 8:30"'
 
 _DAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -282,7 +283,32 @@ def _read(text: str, now: datetime, tz: str) -> _Reading:
         schedule = _schedule(spec, tz, now)
     except TimeParseError as exc:
         return _Reading(spans=spans, schedule=None, error=str(exc), unclear=[])
+    if unclear and _guessed(text, spans, unclear):
+        # "biweekly tuesdays 10am" understood as "biweekly" alone would describe a weekday and a
+        # time the user did not say; offer no schedule rather than a wrong one.
+        schedule = None
     return _Reading(spans=spans, schedule=schedule, error=None, unclear=unclear)
+
+
+_CLOCK_WORDS = re.compile(
+    r"\d{1,2}\s*[ap]\.?m\b|\d{1,2}[:.]\d{2}|\b(?:at|@)\s*\d|\b(?:from|between)\s+\d|\d\s*o'?clock"
+    r"|\b(?:noon|midday|midnight|morning|afternoon|evening|night|tonight)\b",
+    re.I,
+)
+_DAY_WORDS = re.compile(r"\b(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:days?)?|weekdays?|weekends?)\b", re.I)
+
+
+def _guessed(text: str, spans: list[Span], unclear: list[Span]) -> bool:
+    """Whether the words not understood name a time or a day that the understood ones lack.
+
+    Then the schedule's time or day is a default (09:00, today's weekday), not what was said.
+    """
+    said = " ".join(text[a:b] for a, b in spans)
+    left = " ".join(text[a:b] for a, b in unclear)
+    return bool(
+        (_CLOCK_WORDS.search(left) and not _CLOCK_WORDS.search(said))
+        or (_DAY_WORDS.search(left) and not _DAY_WORDS.search(said))
+    )
 
 
 _LONE_NUMBER = re.compile(r"(?<![\w.,:$€£#/-])\d{1,2}(?![\w.,:%/-]|\s*(?:%|[$€£]))")
@@ -415,161 +441,6 @@ def _limit(now: datetime) -> datetime:
         return now.replace(year=now.year + MAX_YEARS_AHEAD, day=28)
 
 
-# --- Slang and typos -------------------------------------------------------------------------
-#
-# Hand-written: neither library knows chat spelling. Each rule rewrites a word into what the
-# grammar and the recognizer read; the map back to the user's characters keeps the reminder
-# text made of the user's own words. Day parts become clock times here, because the
-# recognizer's "evening" starts at 16:00: morning 08:00, afternoon 14:00, evening 18:00,
-# tonight 20:00, night 21:00, end of day 17:00. "next week", "in a few minutes" and the like
-# are vague, so they are named back as not understood rather than given a guessed time.
-
-_ORDINAL_WORDS = {"first": "1st", "second": "2nd", "third": "3rd", "fourth": "4th", "fifth": "5th", "tenth": "10th",
-                  "fifteenth": "15th", "twentieth": "20th"}  # fmt: skip
-_PART_CLOCK = {"morning": "08:00", "afternoon": "14:00", "evening": "18:00", "night": "21:00"}
-_NO_TIME_AFTER = r"(?!\s*(?:,\s*)?(?:at\s+|@\s*|around\s+|about\s+)?\d)"
-# A time right before a day part ("at 6:30 tomorrow morning") is read with it by the recognizer.
-# ("at 7 tonight", "6:30 tomorrow morning", "7pm this evening"; not "chapter 7 tonight").
-_NO_TIME_BEFORE = r"(?<![ap]m )(?<!\d\.m\. )(?<!o'clock )(?<!\d:\d\d )(?<!\d\.\d\d )(?<!\bat \d )(?<!\bat \d\d )(?<!@\d )(?<!@ \d )(?<!@\d\d )(?<!@ \d\d )"
-_SLANG: list[tuple[re.Pattern[str], Any]] = [
-    (re.compile(rf"\b{_REMIND_TYPO}\b", re.I), "remind"),
-    (re.compile(r"\b(?:tomorow|tommorow|tommorrow|tomorrw|tomorro|tomoro|tomrrow|tomorrwo|tmrw|tmrow|tmr|tmw|tmrrw|2moro|2morrow|2morow|2mrw|tomm?or+ow)\b", re.I), "tomorrow"),
-    (re.compile(r"\b(?:tonite|tonigth|2nite|2night|tonght|toniht)\b", re.I), "tonight"),
-    (re.compile(r"\b(?:minuts|mintues|minuets|minues|mnts|minits)\b", re.I), "minutes"),
-    (re.compile(r"\b(?:hrz|hourz|huors)\b", re.I), "hours"),
-    (re.compile(r"\b(?:eod|end\s+of\s+(?:the\s+)?day|cob|close\s+of\s+business)\b", re.I), "17:00"),
-    (re.compile(r"\b(?:nxt|nex)\b", re.I), "next"),
-    (re.compile(r"(?<=\d)h(?=\d{2}\b)", re.I), "h "),
-    (re.compile(r"(?<=\dh )(\d{2})\b(?!\s*(?:m|min|mins|minutes?)\b)", re.I), lambda m: f"{m[1]}m"),
-    (re.compile(r"\b(?P<word>first|second|third|fourth|fifth|tenth|fifteenth|twentieth)(?=\s+(?:day\s+)?of\s+(?:the|every|each)\s+month)", re.I),
-     lambda m: _ORDINAL_WORDS[m["word"].lower()]),
-    (re.compile(r"\b(?:evry|evrey|eveyr|everyy|evey|ever)\b(?=\s+(?:\d|day|week|month|year|other|morning|evening|night|mon|tue|wed|thu|fri|sat|sun|hour|minute|weekday|weekend))", re.I), "every"),
-    (re.compile(rf"{_NO_TIME_BEFORE}\btonight\b{_NO_TIME_AFTER}", re.I), "today at 20:00"),
-    (re.compile(rf"{_NO_TIME_BEFORE}\b(?:this|in\s+the)\s+(?P<part>morning|afternoon|evening){_NO_TIME_AFTER}", re.I),
-     lambda m: f"today at {_PART_CLOCK[m['part'].lower()]}" if m[0].lower().startswith("this") else f"at {_PART_CLOCK[m['part'].lower()]}"),
-    (re.compile(rf"{_NO_TIME_BEFORE}\b(?P<day>tomorrow|today|(?:next\s+)?(?:mon|tues|wednes|thurs|fri|satur|sun)day)\s+(?:in\s+the\s+)?(?P<part>morning|afternoon|evening|night){_NO_TIME_AFTER}", re.I),
-     lambda m: f"{m['day']} at {_PART_CLOCK[m['part'].lower()]}"),
-    # "twice a day at 9am and 9pm": the two times say it all
-    (re.compile(r"\b(?:twice|two\s+times)\s+(?:a|per|each)\s+day(?=\s*,?\s*(?:at\s+|@\s*)?\d[^,]*?\s(?:and|&)\s+(?:at\s+|@\s*)?\d[\d:.]*\s*(?:[ap]\.?m\.?)?(?!\s*(?:,|and|&)\s*(?:at\s+)?\d))", re.I), "every day"),
-    (re.compile(r"\bat\s+night\b" + _NO_TIME_AFTER, re.I), "at 21:00"),
-]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class _Normalized:
-    """The message with slang rewritten, and where each of its characters came from."""
-
-    text: str
-    sources: tuple[Span, ...]  # per character of ``text``: its (start, end) in the message
-
-    def original(self, span: Span) -> Span:
-        start, end = span
-        if start >= end or not self.sources:
-            return (0, 0)
-        return self.sources[start][0], self.sources[end - 1][1]
-
-
-def _normalize(message: str) -> _Normalized:
-    text, sources = message, tuple((i, i + 1) for i in range(len(message)))
-    for pattern, replacement in _SLANG:
-        out: list[str] = []
-        mapped: list[Span] = []
-        position = 0
-        for match in pattern.finditer(text):
-            new = replacement(match) if callable(replacement) else replacement
-            out.append(text[position : match.start()])
-            mapped.extend(sources[position : match.start()])
-            whole = (sources[match.start()][0], sources[match.end() - 1][1])
-            out.append(new)
-            mapped.extend([whole] * len(new))
-            position = match.end()
-        if not out:
-            continue
-        out.append(text[position:])
-        mapped.extend(sources[position:])
-        text, sources = "".join(out), tuple(mapped)
-    return _Normalized(text, sources)
-
-
-# --- Words that look like a time but were not understood ----------------------------------
-#
-# Hand-written: what is left of a message once the understood phrases are blanked out is
-# searched for anything a reader would take as part of the schedule. Each such phrase is named
-# back to the user instead of going into the reminder's text.
-
-_WEEKDAY_WORD = r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?"
-_MONTH_WORD = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
-_UNIT_WORD = (
-    r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|wks?|fortnights?|months?|years?|yrs?"
-    r"|[smhdw])"
-)
-_COUNT_WORD = r"(?:\d+(?:\.\d+)?|an?|one|two|three|four|five|six|seven|eight|nine|ten|few|couple(?:\s+of)?|half(?:\s+an?)?)"
-_OWNER = r"(?<!\bthe )(?<!\bmy )(?<!\bour )(?<!\byour )(?<!\ba )(?<!\bthis )(?<!\bthat )(?<!'s )"
-_LEFTOVER = re.compile(
-    "|".join(
-        (
-            r"(?:(?:\band|\bor|&|,)\s*)?(?:(?:\bat|@)\s*)?\b\d{1,2}(?:[:.]\d{2})?\s*[ap]\.?m\b\.?",
-            r"(?:(?:\band|\bor|&|,)\s*)?(?:(?:\bat|@)\s*)?(?<![\d:.])\d{1,2}[:.]\d{2}(?![\d])",
-            r"(?:(?:\band|\bor|&)\s+)(?:at\s+|@\s*)?\d{1,2}\b(?![\d%.,:])(?!\s*(?:k\b|[$€£]))",
-            r"(?:\bat|@)\s*\d{1,2}\b(?![\d%:])(?:\s*o'?clock)?",
-            r"\b\d{1,2}\s*o'?clock\b",
-            r"\b(?:noon|midday|midnight|tonight|tomorrow|today|yesterday|tmrw|eod)\b",
-            rf"{_OWNER}\b{_WEEKDAY_WORD}\b",
-            r"\bon\s+(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\b",
-            rf"{_OWNER}\b(?:weekdays?|weekends?)\b",
-            rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH_WORD}\b",
-            rf"\b{_MONTH_WORD}\s+\d{{1,2}}(?:st|nd|rd|th)?\b",
-            r"\b\d{1,2}(?:st|nd|rd|th)\b",
-            r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}\b",
-            r"\b(?:every|each)\s+(?:other\s+|second\s+|\d+\s+|few\s+)?(?:\w+)",
-            rf"{_OWNER}\b(?:daily|weekly|monthly|yearly|annually|hourly|nightly|fortnightly|bi-?weekly|bi-?monthly|semi-?monthly|quarterly)\b",
-            r"\b(?:twice|thrice|once)\s+(?:a|an|per|every|each)\s+\w+",
-            rf"\b{_COUNT_WORD}\s+times\b(?:\s+(?:a|an|per|every|each)\s+\w+)?",
-            r"\b(?:except|excluding|but\s+not|apart\s+from|other\s+than|skipping)\b(?:\s+(?:on\s+)?(?:the\s+)?\w+)?",
-            r"\b(?:until|till|untill|til|thru)\b(?:\s+(?:the|end|start|beginning|middle|of)\b)*(?:\s+[\w/.:-]+){0,2}",
-            rf"\bfor\s+(?:the\s+next\s+)?{_COUNT_WORD}\s*{_UNIT_WORD}\b",
-            rf"\b(?:in|after|within)\s+(?:a\s+)?{_COUNT_WORD}\s*{_UNIT_WORD}\b",
-            rf"\b{_COUNT_WORD}\s*{_UNIT_WORD}\s+(?:from\s+now|later|ago|before|after|earlier|prior)\b",
-            r"\b(?:next|this|coming)\s+(?:week|month|year|weekend|morning|afternoon|evening|night|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b(?!'s)",
-            r"\b(?:in\s+the|this)\s+(?:morning|afternoon|evening)\b|\bat\s+night\b",
-            rf"\b(?:first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)\s+(?:{_WEEKDAY_WORD}|(?:mon|tue|wed|thu|fri|sat|sun)|day|week|weekday)\b(?:\s+of(?:\s+the)?(?:\s+month)?)?",
-            r"\bof\s+(?:the|every|each)\s+(?:month|year)\b",
-            r"\b(?:per|a)\s+(?:day|week|month|year)\b",
-            r"(?<![\w+-])(?:utc|gmt)\s*[+\-−]\s*\d{1,2}(?::?\d{2})?\b",
-            # zone abbreviations in capitals only ("ist" and "est" end words); "<Name> time" with a
-            # capitalised name only ("dinner time" is no zone)
-            r"(?-i:\b(?:PST|PDT|EST|EDT|CST|CDT|MST|MDT|CET|CEST|BST|GMT|UTC|IST|JST|AEST|AEDT|EET|EEST|WET|MSK|SGT|HKT|KST|NZST|NZDT)\b)",
-            r"(?-i:\b[A-Z][a-z]+(?: [A-Z][a-z]+)?) time\b",
-            r"\b(?:in|after)\s+(?:a\s+)?(?:bit|while|little\s+while)\b",
-            r"\b(?:in|after)\s+\d+\b(?![%.,]\d|\s*%)",
-            r"(?<=,)\s*\d{1,2}(?:[:.]\d{2})?\b(?=\s*(?:,|and\b|&))",
-            r"\bbetween\s+\S+\s+and\s+\S+|\bfrom\s+\d\S*\s+(?:to|till|until|-)\s+\S+",
-            r"\bfor\s+(?:the\s+next\s+|an?\s+)(?:hour|day|week|month|year|fortnight|minute)\b",
-            r"\b(?:19|20|21|22|23|24|25|26|27|28|29)\d{2}\b(?=\s*$|\s*[,.!?])",
-        )
-    ),
-    re.I,
-)
-def leftovers(text: str) -> list[Span]:
-    """Spans of ``text`` that look like a time, date, repeat or zone."""
-    spans = []
-    for match in _LEFTOVER.finditer(text):
-        words = match[0]
-        if _ADVERB.fullmatch(words) and _ADJECTIVE_USE.match(text, match.end()):
-            continue  # "daily stand-up", "weekly report": a kind of thing, not a repeat
-        spans.append((match.start() + len(words) - len(words.lstrip()), match.end()))
-    return spans
-
-
-_ADVERB = re.compile(r"daily|weekly|monthly|yearly|annually|hourly|nightly|fortnightly|bi-?weekly|bi-?monthly|quarterly", re.I)
-_ADJECTIVE_USE = re.compile(
-    r"\s+(?!(?:at|on|in|from|to|until|till|for|except|and|or|remind|please|starting|beginning|by|@)\b)[a-z]", re.I
-)
-
-
 # --- The reminder text ---------------------------------------------------------------------
 
 _LEADING = re.compile(
@@ -648,6 +519,20 @@ def _describe_cron(spec: dict[str, Any], clocks: list[str] | None = None) -> str
     fields = ("minute", "hour", "day", "month", "day_of_week")
     minute, hour, day, month, dow = (str(spec.get(field, "*")) for field in fields)
     fallback = f"cron {minute} {hour} {day} {month} {dow}"
+    hourly = re.fullmatch(r"(?:\*|(?P<first>\d+)-(?P<last>\d+))(?:/(?P<step>\d+))?", hour)
+    if hourly and minute.isdigit() and day == "*" and month == "*" and (days := _weekdays_of(dow)) is not None:
+        step = int(hourly["step"] or 1)
+        text = "every hour" if step == 1 else f"every {step} hours"
+        text += " on the hour" if int(minute) == 0 else f" at :{int(minute):02d}"
+        if hourly["first"]:
+            text += f" from {int(hourly['first']):02d}:{int(minute):02d} to {int(hourly['last']):02d}:{int(minute):02d}"
+        if days == set(range(5)):
+            text += " on weekdays"
+        elif days == {5, 6}:
+            text += " on weekends"
+        elif len(days) < 7:
+            text += f" on {_listed([_DAY_NAMES[d] for d in sorted(days)])}"
+        return text
     clocks = clocks or _clock_list(hour, minute)
     if clocks is None or (day != "*" and dow != "*"):
         return fallback

@@ -319,3 +319,45 @@ def test_parse_alert_never_drops_a_second_condition_silently(text, unclear):
 def test_more_ways_to_say_an_alert(text, expected):
     assert parse_alert(text, known_symbols=KNOWN) == expected
     assert looks_like_alert(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("let me know when MSFT drops by more than 3%", alert("MSFT", "move", 3.0, direction="down")),
+        ("alert me if BTC falls by over 5%", alert("BTC", "move", 5.0, direction="down")),
+        ("tell me when ETH rises by at least 4%", alert("ETH", "move", 4.0, direction="up")),
+        # a level with a verb in front is still a level
+        ("BTC drops below 60000", alert("BTC", "below", 60000.0)),
+    ],
+)
+def test_a_change_verb_before_more_than_is_a_change(text, expected):
+    assert looks_like_alert(text)
+    assert parse_alert(text, known_symbols=KNOWN) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("alert me when ETH is up 8% today", "within 24 hours"),
+        ("tell me if AAPL drops 2% this week", "within 24 hours"),
+        ("BTC above 70000 today", "for 1 day"),
+    ],
+)
+def test_today_is_asked_about_never_dropped(text, hint):
+    parsed = parse_alert(text, known_symbols=KNOWN)
+    assert parsed.error is not None and hint in parsed.error
+    assert parsed.window_seconds is None
+    assert all(p.error for p in parse_alerts(text, known_symbols=KNOWN))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("notify me when BTC moves more than 4%", alert("BTC", "move", 4.0, direction="any")),
+        ("BTC rises above 5%", alert("BTC", "move", 5.0, direction="up")),
+        ("BTC rises above 70000", alert("BTC", "above", 70000.0)),
+    ],
+)
+def test_a_level_word_before_a_percentage_is_a_change(text, expected):
+    assert parse_alert(text, known_symbols=KNOWN) == expected

@@ -175,3 +175,20 @@ def test_a_yearly_leap_day_comes_round_in_leap_years():
 def test_malformed_new_specs_are_refused(spec):
     with pytest.raises(ScheduleError):
         build_trigger(spec, PRAGUE)
+
+
+def test_hourly_on_the_hour_skips_the_missing_hour_in_spring():
+    # "every hour on the hour": 01:00 CET, then 03:00 CEST (02:00 does not exist on 2026-03-29)
+    spec = {"type": "cron", "minute": "0", "hour": "*", "day": "*", "month": "*", "day_of_week": "*"}
+    assert fires(spec, datetime(2026, 3, 28, 23, 30, tzinfo=UTC), 3) == [
+        datetime(2026, 3, 29, 0, tzinfo=UTC),
+        datetime(2026, 3, 29, 1, tzinfo=UTC),
+        datetime(2026, 3, 29, 2, tzinfo=UTC),
+    ]
+
+
+def test_hour_range_on_weekdays_keeps_local_hours_across_dst():
+    # "every hour from 9 to 17 on weekdays": 09:00 Prague is 08:00 UTC in winter, 07:00 in summer
+    spec = {"type": "cron", "minute": "0", "hour": "9-17", "day": "*", "month": "*", "day_of_week": "mon-fri"}
+    winter = fires(spec, datetime(2026, 3, 27, 16, 30, tzinfo=UTC), 2)  # Friday 17:30 CET
+    assert winter == [datetime(2026, 3, 30, 7, tzinfo=UTC), datetime(2026, 3, 30, 8, tzinfo=UTC)]

@@ -736,7 +736,7 @@ def test_more_phrasings(text: str, what: str, first_run: datetime, description: 
     ("text", "unclear", "what"),
     [
         ("remind me in 15 to check the oven", ("in 15",), "check the oven"),
-        ("remind me every hour between 9 and 5 to stretch", ("between 9 and 5",), "stretch"),
+        ("remind me every 90 minutes between 9 and 5 to stretch", ("between 9 and 5",), "stretch"),
         ("remind me quarterly to review goals", ("quarterly",), "review goals"),
     ],
 )
@@ -774,3 +774,247 @@ def test_a_lone_number_next_to_a_date_is_asked_about(text: str) -> None:
     parsed = parse(text)
     assert parsed.unclear == ("9",)
     assert parsed.what == "call"
+
+
+# --- Held-out kinds: date words in the text, short weekdays, hourly alignment, years ----------
+
+
+@pytest.mark.parametrize(
+    ("text", "what", "first_run"),
+    [
+        ("remind me at 9pm to say happy new year", "say happy new year", at(11, 24, 21)),
+        ("remind me at midnight to watch the new year fireworks", "watch the new year fireworks", at(11, 25, 0)),
+        ("remind me at 8pm to read the monday memo", "read the monday memo", at(11, 24, 20)),
+        ("remind me at 6pm to wrap the christmas presents", "wrap the christmas presents", at(11, 24, 18)),
+        # a date word that leads into a date is still the date
+        ("remind me on christmas to call mom", "call mom", at(12, 25, 9)),
+        ("remind me at 9 to call anna tomorrow", "call anna", at(11, 25, 9)),
+    ],
+)
+def test_date_words_inside_the_reminder_text_stay_text(text: str, what: str, first_run: datetime) -> None:
+    parsed = parse(text)
+    assert parsed.unclear == ()
+    assert parsed.what == what
+    assert parsed.schedule is not None
+    assert parsed.schedule.first_run == first_run
+
+
+def test_a_holiday_used_as_a_noun_is_no_date() -> None:
+    parsed = parse("remind me to buy a christmas tree")
+    assert (parsed.what, parsed.schedule) == ("buy a christmas tree", None)
+
+
+@pytest.mark.parametrize(
+    ("text", "what", "first_run"),
+    [
+        ("remind me sat morning at 9 to mow the lawn", "mow the lawn", at(11, 28, 9)),
+        ("thu 5pm dentist", "dentist", at(11, 26, 17)),
+        ("weds 8am standup", "standup", at(11, 25, 8)),
+        ("remind me fri at 10 to call the bank", "call the bank", at(11, 27, 10)),
+    ],
+)
+def test_bare_abbreviated_weekdays_before_a_time(text: str, what: str, first_run: datetime) -> None:
+    parsed = parse(text)
+    assert parsed.unclear == ()
+    assert parsed.what == what
+    check_schedule(parsed.schedule, once(first_run), first_run)
+
+
+@pytest.mark.parametrize(
+    ("text", "what", "spec", "first_run"),
+    [
+        ("remind me mon wed fri at 6:30 to go to the gym", "go to the gym", cron("30", "6", day_of_week="mon,wed,fri"),
+         at(11, 25, 6, 30)),
+        ("tue thu at 7pm tennis", "tennis", cron("0", "19", day_of_week="tue,thu"), at(11, 24, 19)),
+        ("remind me monday wednesday at 7 to run", "run", cron("0", "7", day_of_week="mon,wed"), at(11, 25, 7)),
+    ],
+)
+def test_weekdays_listed_without_every_repeat_weekly(text: str, what: str, spec: dict[str, Any], first_run: datetime) -> None:
+    parsed = parse(text)
+    assert parsed.unclear == ()
+    assert parsed.what == what
+    check_schedule(parsed.schedule, spec, first_run)
+
+
+@pytest.mark.parametrize(
+    ("text", "what", "spec", "first_run", "description"),
+    [
+        ("every hour on the hour drink water", "drink water", cron("0", "*"), at(11, 24, 13), "every hour on the hour"),
+        ("every hour at :30 stretch", "stretch", cron("30", "*"), at(11, 24, 12, 30), "every hour at :30"),
+        ("every 2 hours at quarter past check mail", "check mail", cron("15", "*/2"), at(11, 24, 12, 15),
+         "every 2 hours at :15"),
+        ("every hour from 9 to 17 on weekdays stand up", "stand up", cron("0", "9-17", day_of_week="mon-fri"),
+         at(11, 24, 13), "every hour on the hour from 09:00 to 17:00 on weekdays"),
+        ("hourly from 9am to 5pm drink water", "drink water", cron("0", "9-17"), at(11, 24, 13),
+         "every hour on the hour from 09:00 to 17:00"),
+        ("every hour 9-5 on weekdays stretch", "stretch", cron("0", "9-17", day_of_week="mon-fri"), at(11, 24, 13),
+         "every hour on the hour from 09:00 to 17:00 on weekdays"),
+        ("every hour on the half hour stretch", "stretch", cron("30", "*"), at(11, 24, 12, 30), "every hour at :30"),
+    ],
+)
+def test_hourly_repeats_aligned_to_the_clock(
+    text: str, what: str, spec: dict[str, Any], first_run: datetime, description: str
+) -> None:
+    parsed = parse(text)
+    assert parsed.unclear == ()
+    assert parsed.what == what
+    check_schedule(parsed.schedule, spec, first_run)
+    assert parsed.schedule.description == description
+
+
+def test_hourly_range_fires_only_inside_it() -> None:
+    schedule = parse("every hour from 9 to 17 on weekdays stand up").schedule
+    assert schedule is not None
+    fires, previous = [schedule.first_run], schedule.first_run
+    for _ in range(6):
+        previous = next_fire_time(schedule.spec, TZ, after=previous, previous=previous)
+        fires.append(previous)
+    local = [f.astimezone(PRAGUE).strftime("%a %H:%M") for f in fires]
+    assert local == ["Tue 13:00", "Tue 14:00", "Tue 15:00", "Tue 16:00", "Tue 17:00", "Wed 09:00", "Wed 10:00"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["remind me on 31/12/9999 to check the calendar", "remind me on 12/31/2099 to check the calendar",
+     "remind me on 2999-01-01 to check the calendar", "remind me on 1.1.2500 to check the calendar"],
+)
+def test_an_explicit_year_in_a_numeric_date_beyond_the_limit_is_refused(text: str) -> None:
+    parsed = parse(text)
+    assert parsed.schedule is None
+    assert parsed.error is not None and "too far ahead" in parsed.error
+    assert parsed.what == "check the calendar"
+
+
+def test_a_numeric_date_in_a_past_year_is_refused_not_moved() -> None:
+    parsed = parse("remind me on 31/12/2020 to check the calendar")
+    assert parsed.schedule is None
+    assert parsed.error is not None and "past" in parsed.error
+
+
+@pytest.mark.parametrize(
+    ("text", "what", "spec", "first_run"),
+    [
+        ("every day but sunday at 8 breakfast with the kids", "breakfast with the kids",
+         cron("0", "8", day_of_week="mon-sat"), at(11, 25, 8)),
+        ("every weekday but friday at 9:30 standup", "standup", cron("30", "9", day_of_week="mon-thu"), at(11, 25, 9, 30)),
+    ],
+)
+def test_but_takes_days_out_of_a_repeat(text: str, what: str, spec: dict[str, Any], first_run: datetime) -> None:
+    parsed = parse(text)
+    assert parsed.unclear == ()
+    assert parsed.what == what
+    check_schedule(parsed.schedule, spec, first_run)
+
+
+def test_biweekly_with_a_weekday_and_a_time() -> None:
+    parsed = parse("biweekly tuesdays 10am 1:1 with Petr")
+    assert parsed.unclear == ()
+    assert parsed.what == "1:1 with Petr"
+    check_schedule(parsed.schedule, every(14 * 86400, at(12, 1, 10).isoformat()), at(12, 1, 10))
+    assert parsed.schedule.description == "every 2 weeks on Tuesday at 10:00"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["every month on the last weekday at 4pm close the books", "every hour from 9 to 17 and weekends drink water",
+     "monthly on fridays at 10 review"],
+)
+def test_what_was_understood_never_states_a_default_the_user_did_not_say(text: str) -> None:
+    parsed = parse(text)
+    assert parsed.unclear != ()
+    if parsed.schedule is not None:
+        assert "09:00" not in parsed.schedule.description
+    with pytest.raises(TimeParseError) as raised:
+        parse_when(text, now=NOW, tz=TZ)
+    assert "09:00" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "what", "spec", "first_run"),
+    [
+        ("remind me on the last day of every month to pay rent at 9am", "pay rent", cron("0", "9", day="last"),
+         at(11, 30, 9)),
+        ("every monday remind me to call the office at 5pm", "call the office", cron("0", "17", day_of_week="mon"),
+         at(11, 30, 17)),
+        ("every 1st and 15th at 9:00 invoice clients", "invoice clients", cron("0", "9", day="1,15"), at(12, 1, 9)),
+    ],
+)
+def test_a_repeat_takes_the_one_time_said_after_the_text(text: str, what: str, spec: dict[str, Any], first_run: datetime) -> None:
+    parsed = parse(text)
+    assert parsed.unclear == ()
+    assert parsed.what == what
+    check_schedule(parsed.schedule, spec, first_run)
+
+
+@pytest.mark.parametrize(
+    ("text", "unclear"),
+    [("every day to catch the 9:30 train", ("9:30",)),
+     ("every monday remind me to tell bob the meeting moved to 3pm", ("3pm",))],
+)
+def test_a_clock_inside_the_text_is_not_taken_for_the_repeat(text: str, unclear: tuple[str, ...]) -> None:
+    parsed = parse(text)
+    assert parsed.unclear == unclear
+    assert parsed.schedule is None  # the repeat's 09:00 would be a guess
+
+
+def test_a_count_before_an_interval_ends_it() -> None:
+    parsed = parse("remind me 5 times every 10 minutes to check the bread")
+    assert parsed.unclear == ()
+    assert parsed.what == "check the bread"
+    schedule = parsed.schedule
+    assert schedule is not None
+    fires, previous = [schedule.first_run], schedule.first_run
+    while (previous := next_fire_time(schedule.spec, TZ, after=previous, previous=previous)) is not None:
+        fires.append(previous)
+    assert fires == [at(11, 24, 12, 10) + timedelta(minutes=10 * n) for n in range(5)]
+
+
+def test_an_interval_until_a_clock_time_ends_today() -> None:
+    parsed = parse("every 45 mins take a break until 6pm")
+    assert parsed.unclear == ()
+    assert parsed.what == "take a break"
+    assert parsed.schedule is not None
+    assert parsed.schedule.spec["end"] == at(11, 24, 18).isoformat()
+    assert parsed.schedule.description == "every 45 minutes until Tue 24 Nov 2026 18:00"
+
+
+@pytest.mark.parametrize("text", ["remind me to submit the timesheet by eod", "submit the timesheet eod"])
+def test_by_end_of_day_is_five_pm(text: str) -> None:
+    parsed = parse(text)
+    assert parsed.what == "submit the timesheet"
+    check_schedule(parsed.schedule, once(at(11, 24, 17)), at(11, 24, 17))
+
+
+@pytest.mark.parametrize(
+    ("text", "what", "spec", "first_run"),
+    [
+        ("mon-fri at 7 wake up", "wake up", cron("0", "7", day_of_week="mon-fri"), at(11, 25, 7)),
+        ("remind me every monday to friday at 8 to stretch", "stretch", cron("0", "8", day_of_week="mon-fri"),
+         at(11, 25, 8)),
+        ("sat-sun at 10 brunch", "brunch", cron("0", "10", day_of_week="sat,sun"), at(11, 28, 10)),
+    ],
+)
+def test_a_range_of_weekdays_repeats_weekly(text: str, what: str, spec: dict[str, Any], first_run: datetime) -> None:
+    parsed = parse(text)
+    assert parsed.unclear == ()
+    assert parsed.what == what
+    check_schedule(parsed.schedule, spec, first_run)
+
+
+def test_on_the_hour_with_minutes_is_named_back() -> None:
+    parsed = parse("every 30 minutes on the hour drink water")
+    assert parsed.unclear == ("on the hour",)
+    assert parsed.what == "drink water"
+
+
+@pytest.mark.parametrize("text", ["remind me on 05/06/2031 at 10 to renew", "remind me on 3/4 to renew"])
+def test_a_slashed_date_that_reads_both_ways_is_asked_about(text: str) -> None:
+    parsed = parse(text)
+    assert parsed.schedule is None
+    assert parsed.error is not None and parsed.error.startswith("Is ")
+
+
+def test_a_slashed_date_that_reads_one_way_is_used() -> None:
+    parsed = parse("remind me on 25/12 at 10 to call grandma")
+    assert parsed.what == "call grandma"
+    check_schedule(parsed.schedule, once(at(12, 25, 10)), at(12, 25, 10))
