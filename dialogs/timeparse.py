@@ -117,7 +117,15 @@ def parse_reminder(text: str, *, now: datetime, tz: str) -> ParsedReminder:
     cut_spans = [norm.original(span) for span in result.spans] + unclear_spans
     what = _clean_what(_cut(message, cut_spans))
     unclear = tuple(" ".join(message[a:b].split()) for a, b in _merge(unclear_spans))
+    if result.schedule is not None and not unclear and what and (joined := _JOINED.match(what)):
+        # "every day at 7am and at lunch brush teeth": text that starts by joining on to the
+        # time is more of the schedule, not understood; never store it as the text.
+        unclear = (joined[0],)
+        what = _clean_what(what[joined.end():])
     return ParsedReminder(what=what, schedule=result.schedule, error=result.error, unclear=unclear)
+
+
+_JOINED = re.compile(r"(?:and|or|plus|also|&)\b(?:\s+\S+){0,2}", re.I)
 
 
 def parse_when(text: str, *, now: datetime, tz: str) -> Schedule:

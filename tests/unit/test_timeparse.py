@@ -1018,3 +1018,14 @@ def test_a_slashed_date_that_reads_one_way_is_used() -> None:
     parsed = parse("remind me on 25/12 at 10 to call grandma")
     assert parsed.what == "call grandma"
     check_schedule(parsed.schedule, once(at(12, 25, 10)), at(12, 25, 10))
+
+
+def test_text_that_joins_on_to_the_time_is_named_back_not_stored():
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    for message, fragment in (
+        ("every day at 7am and at lunch brush teeth", "and at lunch"),
+        ("every day at 7am and around noonish brush teeth", "and around noonish"),
+        ("remind me tomorrow at 9 or after breakfast to call mum", "or after breakfast"),
+    ):
+        parsed = parse_reminder(message, now=now, tz="Europe/Prague")
+        assert parsed.unclear == (fragment,), (message, parsed)
