@@ -18,39 +18,30 @@ from botbuilder.schema import Activity
 
 from dialogs.alert_parse import match_symbol, parse_percent, parse_threshold
 from dialogs.cards import PAGE_SIZE, alerts_card, as_reply, text_reply
+from dialogs.commands import DURATION_UNIT, DURATION_UNITS, NUMBER
 from dialogs.context import TurnUser, get_turn_user
-from dialogs.formatting import cancel_all_question, plural, shorten
+from dialogs.formatting import cancel_all_question, format_local, plural, shorten
 from dialogs.pending import PendingStore
 from models.markdown import escape_markdown
 from models.alerts import AlertError, Alerts, AlertView, describe_source, format_price
-from dialogs.formatting import format_local
 
-# Short ids are small positive integers; anything longer can't name an alert and must not
-# reach the database as an out-of-range integer.
-_NUMBER = r"#?(\d{1,9})"
 _MAX_NUMBER = 10**9
 DEFAULT_SNOOZE_MINUTES = 60
 # Older prices are stale: the alert engine ignores ticks older than this, too.
 STALE_AFTER = timedelta(minutes=5)
 
-_UNITS = {
-    "m": 1, "min": 1, "mins": 1, "minute": 1, "minutes": 1,
-    "h": 60, "hr": 60, "hrs": 60, "hour": 60, "hours": 60,
-    "d": 1440, "day": 1440, "days": 1440,
-}
-_UNIT = "|".join(sorted(_UNITS, key=len, reverse=True))
 _ALERT = r"(?:price )?alert"
 _SYMBOL = r"([a-z0-9][a-z0-9./-]{0,15})"
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("list", re.compile(r"(?:(?:my|list|show|list my|show my|show me my) )?(?:price )?alerts")),
     ("cancel_all", re.compile(r"(?:cancel|delete|remove|clear) all(?: of)?(?: my)? (?:price )?alerts")),
-    ("cancel", re.compile(rf"(?:cancel|delete|remove) {_ALERT} {_NUMBER}")),
-    ("pause", re.compile(rf"(?:pause|disable) {_ALERT} {_NUMBER}")),
-    ("resume", re.compile(rf"(?:resume|unpause|enable) {_ALERT} {_NUMBER}")),
-    ("snooze", re.compile(rf"snooze {_ALERT} {_NUMBER}(?: (?:for )?(\d{{1,6}}) ?({_UNIT}))?")),
-    ("rearm", re.compile(rf"(?:rearm|re-arm|re arm|reset) {_ALERT} {_NUMBER}")),
-    ("edit", re.compile(rf"(?:change|edit|update|set|move|modify) {_ALERT} {_NUMBER}(?: (?:to|at) (.+))?")),
+    ("cancel", re.compile(rf"(?:cancel|delete|remove) {_ALERT} {NUMBER}")),
+    ("pause", re.compile(rf"(?:pause|disable) {_ALERT} {NUMBER}")),
+    ("resume", re.compile(rf"(?:resume|unpause|enable) {_ALERT} {NUMBER}")),
+    ("snooze", re.compile(rf"snooze {_ALERT} {NUMBER}(?: (?:for )?(\d{{1,6}}) ?({DURATION_UNIT}))?")),
+    ("rearm", re.compile(rf"(?:rearm|re-arm|re arm|reset) {_ALERT} {NUMBER}")),
+    ("edit", re.compile(rf"(?:change|edit|update|set|move|modify) {_ALERT} {NUMBER}(?: (?:to|at) (.+))?")),
     ("price", re.compile(r"(?:all )?prices|(?:show|list) (?:all )?prices")),
     ("price", re.compile(rf"(?:what(?:'s| is) (?:the )?)?price (?:of |for )?{_SYMBOL}")),
     ("price", re.compile(rf"{_SYMBOL} price")),
@@ -83,7 +74,7 @@ def parse_alert_command(text: str) -> AlertCommand | None:
             return AlertCommand(name, number=int(match.group(1)))
         if name == "snooze":
             amount, unit = match.group(2), match.group(3)
-            minutes = int(amount) * _UNITS[unit] if amount else DEFAULT_SNOOZE_MINUTES
+            minutes = int(amount) * DURATION_UNITS[unit] if amount else DEFAULT_SNOOZE_MINUTES
             return AlertCommand(name, number=int(match.group(1)), minutes=minutes)
         if name == "edit":
             return AlertCommand(name, number=int(match.group(1)), argument=match.group(2))

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Short ids are small positive integers; anything longer can't name a reminder and must not
-# reach the database as an out-of-range integer.
-_NUMBER = r"#?(\d{1,9})"
+# Short ids are small positive integers; anything longer can't name a reminder (or an alert)
+# and must not reach the database as an out-of-range integer.
+NUMBER = r"#?(\d{1,9})"
 DEFAULT_SNOOZE_MINUTES = 10
 
 
@@ -43,17 +43,18 @@ class Command:
     field: str | None = None
 
 
-_UNITS = {
+# Minutes in each unit people give a snooze in (reminders and alerts alike).
+DURATION_UNITS = {
     "m": 1, "min": 1, "mins": 1, "minute": 1, "minutes": 1,
     "h": 60, "hr": 60, "hrs": 60, "hour": 60, "hours": 60,
     "d": 1440, "day": 1440, "days": 1440,
 }
-_UNIT = "|".join(sorted(_UNITS, key=len, reverse=True))
+DURATION_UNIT = "|".join(sorted(DURATION_UNITS, key=len, reverse=True))
 # Up to 20 digits: a huge snooze is refused with its reason rather than not understood.
-_LENGTH = rf"(?:for )?(\d{{1,20}}|an?|one) ?({_UNIT})"
+_LENGTH = rf"(?:for )?(\d{{1,20}}|an?|one) ?({DURATION_UNIT})"
 _LAST = r"(?:the |my )?(?:last|latest)(?: one| reminder)?|that(?: one| reminder)?|it"
 # A reminder named by number or as "the last one".
-_REF = rf"(?:reminder )?(?:{_NUMBER}|({_LAST}))"
+_REF = rf"(?:reminder )?(?:{NUMBER}|({_LAST}))"
 _EDIT_VERB = r"(?:change|edit|update|modify|set)"
 _MOVE_VERB = r"(?:move|reschedule|postpone|push|shift)"
 # "set my timezone to X" and its variants; the zone name is the one group that matched.
@@ -74,15 +75,15 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("resume", re.compile(rf"(?:resume|unpause) {_REF}")),
     ("snooze", re.compile(rf"snooze(?: {_REF})?(?: {_LENGTH})?")),
     ("snooze_until", re.compile(rf"snooze(?: {_REF})? (?:until|till|til|to) (.+)")),
-    ("snooze_again", re.compile(rf"remind me (?:again|once more|later) (?:in )?(\d{{1,20}}|an?|one) ?({_UNIT})")),
-    ("done", re.compile(rf"(?:done|ack|dismiss)(?: reminder)? {_NUMBER}")),
+    ("snooze_again", re.compile(rf"remind me (?:again|once more|later) (?:in )?(\d{{1,20}}|an?|one) ?({DURATION_UNIT})")),
+    ("done", re.compile(rf"(?:done|ack|dismiss)(?: reminder)? {NUMBER}")),
     ("undo", re.compile(r"undo( that| it| the last (?:change|one))?|take (?:that|it) back")),
     ("edit_text", re.compile(rf"(?:rename|retitle|{_EDIT_VERB} the (?:text|name|title) of) {_REF} to (.+)")),
     ("edit_text", re.compile(rf"{_EDIT_VERB} {_REF}(?:'s)? (?:text|name|title) to (.+)")),
     ("edit_when", re.compile(rf"{_MOVE_VERB} {_REF} (?:to|until|till|for) (.+)")),
     ("edit_when", re.compile(rf"{_EDIT_VERB} the (?:time|date|day|schedule) of {_REF} to (.+)")),
     ("edit_when", re.compile(rf"make {_REF} (?:repeat|recur|happen) (.+)")),
-    ("edit_shift", re.compile(rf"(?:{_MOVE_VERB}|delay) {_REF} (?:by|for) (\d{{1,20}}|an?|one) ?({_UNIT})")),
+    ("edit_shift", re.compile(rf"(?:{_MOVE_VERB}|delay) {_REF} (?:by|for) (\d{{1,20}}|an?|one) ?({DURATION_UNIT})")),
     ("edit_any", re.compile(rf"{_EDIT_VERB} {_REF} (?:to|at|for) (.+)")),
     ("edit_ask", re.compile(rf"(?:{_EDIT_VERB}|{_MOVE_VERB}|rename) {_REF}")),
     ("find_cancel", re.compile(r"(?:cancel|delete|remove|stop) (?:the |my )?([a-z][^\d]*?)(?: reminders?)?")),
@@ -109,7 +110,7 @@ def _minutes(amount: str | None, unit: str | None) -> int:
     if not amount:
         return DEFAULT_SNOOZE_MINUTES
     count = 1 if amount in ("a", "an", "one") else int(amount)
-    return count * _UNITS[unit]
+    return count * DURATION_UNITS[unit]
 
 
 def parse_command(text: str) -> Command | None:

@@ -126,10 +126,7 @@ class ReminderCommands:
         words = command.argument or ""
         found = await self._reminders.find(user_pk=user.user_pk, words=words)
         if not found:
-            return text_reply(
-                f"None of your reminders mention \"{escape_markdown(shorten(words, 60))}\", so nothing was cancelled.",
-                ("my reminders",),
-            )
+            return _none_mention(words, "cancelled")
         if len(found) == 1:
             return await self._cancel(turn_context, user, Command("cancel", number=found[0].number))
         choices = [
@@ -201,10 +198,7 @@ class ReminderCommands:
         words = command.target or ""
         found = await self._reminders.find(user_pk=user.user_pk, words=words)
         if not found:
-            return text_reply(
-                f"None of your reminders mention \"{escape_markdown(shorten(words, 60))}\", so nothing was changed.",
-                ("my reminders",),
-            )
+            return _none_mention(words, "changed")
         if len(found) > 1:
             numbers = ", ".join(f"#{view.number}" for view in found[:PAGE_SIZE])
             return (
@@ -310,3 +304,11 @@ class ReminderCommands:
         if offset + len(views) < total:
             lines.append('Say "more" for the next ones.')
         return "\n".join(lines)
+
+
+def _none_mention(words: str, outcome: str) -> Activity:
+    """The reply when no reminder's text has ``words``: nothing was ``outcome``."""
+    return text_reply(
+        f"None of your reminders mention \"{escape_markdown(shorten(words, 60))}\", so nothing was {outcome}.",
+        ("my reminders",),
+    )
