@@ -1,17 +1,16 @@
 """How the chat shows times, zones, prices and long texts: one place for the dialogs' wording.
 
-``format_price`` is re-exported from ``models`` and ``format_local`` wraps ``models.schedule``'s
-(the scheduler, which may not import ``dialogs``, formats delivered messages with them); the
-dialogs import both from here, so the chat's formatting can change in one module.
+``format_price``, ``format_local`` and ``zone_label`` are re-exported from ``models`` (the
+scheduler, which may not import ``dialogs``, formats delivered messages with them too, so a
+delivered alert shows its time exactly as the chat does); the dialogs import them from here.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from dialogs.zones import zone_label
 from models.alerts import format_price
-from models.schedule import format_local as _format_local
+from models.schedule import format_local, zone_label
 from models.text import ELLIPSIS, shorten
 
 __all__ = ["ELLIPSIS", "ZONE_EXAMPLES", "cancel_all_question", "format_local", "format_price", "plural", "shorten", "when", "zone_label"]
@@ -21,16 +20,6 @@ ZONE_EXAMPLES = (
     'Name a city ("London", "New York"), an abbreviation ("PST", "CET"), an offset ("UTC+2") '
     'or an IANA name ("Europe/Prague").'
 )
-
-
-def format_local(moment: datetime, tz: str) -> str:
-    """An instant in ``tz``, e.g. "Tue 24 Nov 2026 14:05 CET"; a fixed-offset zone (known only
-    from the channel's UTC offset) ends with its offset, "UTC−05:00", not "-05" or "Etc/GMT+5"."""
-    text = _format_local(moment, tz)
-    if tz.startswith("Etc/"):
-        head, _, _name = text.rpartition(" ")
-        return f"{head} {zone_label(tz)}"
-    return text
 
 
 def when(moment: datetime | None, tz: str) -> str:

@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from botbuilder.core import TurnContext
 
+from models.schedule import zone_label
+
 #: Abbreviation -> the zone it is read as. IST is India (not Ireland or Israel), CST is
 #: US Central (not China), BST is British Summer Time.
 ABBREVIATIONS = {
@@ -157,18 +159,6 @@ def resolve_zone(text: str) -> str | None:
     if city is not None:
         return city
     return zone  # legacy names such as "Singapore" or "Cuba" that are zones themselves
-
-
-def zone_label(tz: str) -> str:
-    """How a zone is shown to the user: an IANA name as is, a fixed offset as "UTC−05:00"."""
-    match = re.fullmatch(r"Etc/GMT([+-])(\d{1,2})", tz)
-    if match:
-        # Etc/GMT+5 is five hours *behind* UTC; show it the way people read offsets.
-        sign = "−" if match[1] == "+" else "+"
-        return f"UTC{sign}{int(match[2]):02d}:00"
-    if tz in ("Etc/UTC", "Etc/GMT", "GMT", "Etc/GMT0", "Etc/Zulu", "Zulu"):
-        return "UTC"
-    return tz
 
 
 def zone_short_label(tz: str) -> str:

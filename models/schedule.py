@@ -27,6 +27,7 @@ Two optional fields apply to every recurring kind:
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -186,7 +187,22 @@ def first_fire_time(spec: dict[str, Any], tz: str, *, now: datetime) -> datetime
     return next_fire_time(spec, tz, after=now)
 
 
+def zone_label(tz: str) -> str:
+    """How a zone is shown to the user: an IANA name as is, a fixed offset as "UTC−05:00"."""
+    match = re.fullmatch(r"Etc/GMT([+-])(\d{1,2})", tz)
+    if match:
+        # Etc/GMT+5 is five hours *behind* UTC; show it the way people read offsets.
+        sign = "−" if match[1] == "+" else "+"
+        return f"UTC{sign}{int(match[2]):02d}:00"
+    if tz in ("Etc/UTC", "Etc/GMT", "GMT", "Etc/GMT0", "Etc/Zulu", "Zulu"):
+        return "UTC"
+    return tz
+
+
 def format_local(moment: datetime, tz: str) -> str:
-    """Show an instant in the user's zone, e.g. "Tue 24 Nov 2026 14:05 CET"."""
+    """Show an instant in the user's zone, e.g. "Tue 24 Nov 2026 14:05 CET". A fixed-offset zone
+    (known only from the channel's UTC offset) ends with its offset, "UTC−05:00", never with
+    "-05" or "Etc/GMT+5", whose sign reads backwards."""
     local = moment.astimezone(ZoneInfo(tz))
-    return f"{local:%a} {local.day} {local:%b %Y %H:%M} {local.tzname()}"
+    name = zone_label(tz) if tz.startswith("Etc/") else local.tzname()
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M} {name}"

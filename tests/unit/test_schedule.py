@@ -105,6 +105,13 @@ def test_format_local_shows_the_zone():
     assert format_local(datetime(2026, 7, 1, 13, 5, tzinfo=UTC), PRAGUE) == "Wed 1 Jul 2026 15:05 CEST"
 
 
+def test_format_local_shows_an_offset_only_zone_as_its_offset():
+    # The Emulator sends only an offset; the scheduler's delivered alerts use this same function.
+    assert format_local(datetime(2026, 11, 24, 13, 5, tzinfo=UTC), "Etc/GMT+5") == "Tue 24 Nov 2026 08:05 UTC−05:00"
+    assert format_local(datetime(2026, 11, 24, 13, 5, tzinfo=UTC), "Etc/GMT-2") == "Tue 24 Nov 2026 15:05 UTC+02:00"
+    assert format_local(datetime(2026, 11, 24, 13, 5, tzinfo=UTC), "Etc/UTC") == "Tue 24 Nov 2026 13:05 UTC"
+
+
 # --- Issue 13: zones of their own, ends, several times a day, nth weekdays ------------------
 
 
