@@ -59,6 +59,7 @@ from models.notifications import (
     Notifications,
     is_notification_id,
 )
+from models.inbound_activity import activity_problem
 from models.notify_request import NotifyError, idempotency_key_problem
 from models.reminders import Reminders
 from scheduler.alerts import AlertEngine, IngestFailed
@@ -359,32 +360,6 @@ def _error(status: HTTPStatus, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-# Longest identifiers stored (see models/tables.py); longer ones can't be a real channel's.
-_ID_LIMITS = {"channelId": 64, "from.id": 256, "conversation.id": 512, "serviceUrl": 1024}
-
-
-def _activity_problem(activity: Activity) -> str | None:
-    """Why an inbound activity can't be processed, or None when it can."""
-    if activity.conversation is None or not activity.conversation.id or not activity.service_url:
-        return "activity needs conversation.id and serviceUrl"
-    if activity.from_property is None or not activity.from_property.id:
-        return "activity needs from.id"
-    values = {
-        "channelId": activity.channel_id,
-        "from.id": activity.from_property.id if activity.from_property else None,
-        "conversation.id": activity.conversation.id,
-        "serviceUrl": activity.service_url,
-    }
-    for name, value in values.items():
-        if value is None:
-            continue
-        if not isinstance(value, str) or len(value) > _ID_LIMITS[name] or "\x00" in value:
-            return f"{name} must be a string of at most {_ID_LIMITS[name]} characters"
-    if not activity.service_url.startswith(("http://", "https://")):
-        return "serviceUrl must be an http(s) URL"
-    return None
-
-
 async def messages(request: web.Request) -> web.Response:
     """``POST /api/messages``: one inbound activity from a channel or the Emulator."""
     if request.content_type != "application/json":
@@ -406,13 +381,13 @@ async def messages(request: web.Request) -> web.Response:
         return _error(HTTPStatus.BAD_REQUEST, "body is not valid JSON")
     if not isinstance(payload, dict) or not isinstance(payload.get("type"), str) or not payload["type"]:
         return _error(HTTPStatus.BAD_REQUEST, "body must be an activity object with a type")
+    problem = activity_problem(payload)
+    if problem:
+        return _error(HTTPStatus.BAD_REQUEST, problem)
     try:
         activity = Activity().deserialize(payload)
     except Exception:
         return _error(HTTPStatus.BAD_REQUEST, "body is not a valid activity")
-    problem = _activity_problem(activity)
-    if problem:
-        return _error(HTTPStatus.BAD_REQUEST, problem)
     adapter = request.app[ADAPTER]
     bot = request.app[BOT]
     try:
