@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from schemathesis.checks import (
 )
 
 from app import OPENAPI_PATH, Settings, create_app
+from tests.support.background import background_loop, serve, stop
 from tests.support.fake_channel import FakeChannel
 
 SCHEMA = schemathesis.openapi.from_path(OPENAPI_PATH)
@@ -53,42 +53,22 @@ class LiveBot:
             connection.close()
 
 
-async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    return runner, f"http://{host}:{port}"
-
-
 async def _start(db_path: Path) -> tuple[list[web.AppRunner], str, str]:
     channel = FakeChannel()
-    channel_runner, channel_url = await _serve(channel.app)
-    bot_runner, bot_url = await _serve(create_app(Settings(database_url=f"sqlite+aiosqlite:///{db_path}")))
+    channel_runner, channel_url = await serve(channel.app)
+    bot_runner, bot_url = await serve(create_app(Settings(database_url=f"sqlite+aiosqlite:///{db_path}")))
     return [bot_runner, channel_runner], bot_url, channel_url
-
-
-async def _stop(runners: list[web.AppRunner]) -> None:
-    for runner in runners:
-        await runner.cleanup()
 
 
 @pytest.fixture(scope="module")
 def live_bot(tmp_path_factory) -> Iterator[LiveBot]:
     db_path = tmp_path_factory.mktemp("messages-fuzz") / "nudge.db"
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="messages-fuzz-bot", daemon=True)
-    thread.start()
-    try:
+    with background_loop("messages-fuzz-bot") as loop:
         runners, url, channel_url = asyncio.run_coroutine_threadsafe(_start(db_path), loop).result(60)
         try:
             yield LiveBot(url=url, channel_url=channel_url, db_path=db_path)
         finally:
-            asyncio.run_coroutine_threadsafe(_stop(runners), loop).result(30)
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+            asyncio.run_coroutine_threadsafe(stop(runners), loop).result(30)
 
 
 def _local(body: Any, channel_url: str) -> Any:

@@ -18,7 +18,6 @@ import asyncio
 import gc
 import json
 import sqlite3
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -46,6 +45,7 @@ from schemathesis.checks import (
 
 from app import OPENAPI_PATH, Settings, create_app
 from models.notify_request import TARGET_FIELDS
+from tests.support.background import background_loop, serve, stop
 from tests.support.emulator import EmulatorUser
 from tests.support.fake_channel import FakeChannel
 
@@ -134,19 +134,11 @@ class LiveBot:
         ]
 
 
-async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    return runner, f"http://{host}:{port}"
-
-
 async def _start(db_path: Path) -> tuple[list[web.AppRunner], FakeChannel, str, list[EmulatorUser]]:
     channel = FakeChannel()  # created on this loop: its Condition belongs here
-    channel_runner, channel.url = await _serve(channel.app)
+    channel_runner, channel.url = await serve(channel.app)
     settings_ = Settings(database_url=f"sqlite+aiosqlite:///{db_path}", notify_api_keys=(KEY,))
-    bot_runner, bot_url = await _serve(create_app(settings_))
+    bot_runner, bot_url = await serve(create_app(settings_))
     users = [
         EmulatorUser(bot_url=f"{bot_url}/api/messages", service_url=channel.url, user_id=f"fuzz-{name}")
         for name in ("ada", "bo", "cy")
@@ -159,18 +151,10 @@ async def _start(db_path: Path) -> tuple[list[web.AppRunner], FakeChannel, str, 
     return [bot_runner, channel_runner], channel, bot_url, users
 
 
-async def _stop(runners: list[web.AppRunner]) -> None:
-    for runner in runners:  # the bot first: its scheduler may still be sending to the channel
-        await runner.cleanup()
-
-
 @pytest.fixture(scope="module")
 def live_bot(tmp_path_factory) -> Iterator[LiveBot]:
     db_path = tmp_path_factory.mktemp("notify-fuzz") / "nudge.db"
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="notify-fuzz-bot", daemon=True)
-    thread.start()
-    try:
+    with background_loop("notify-fuzz-bot") as loop:
         runners, channel, url, users = asyncio.run_coroutine_threadsafe(_start(db_path), loop).result(60)
         bot = LiveBot(url=url, db_path=db_path, channel=channel, loop=loop, users=users)
         bot.baseline = len(channel.received)
@@ -178,12 +162,7 @@ def live_bot(tmp_path_factory) -> Iterator[LiveBot]:
             _seed_notifications(bot)
             yield bot
         finally:
-            bot.run(_stop(runners))
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
-    assert not thread.is_alive()
+            bot.run(stop(runners))
 
 
 def _seed_notifications(bot: LiveBot) -> None:
