@@ -247,6 +247,8 @@ def _repeat(now: datetime, count: float, unit: str, days: set[int] | None, at: t
         if count != 1 or days:
             raise GrammarError('I can repeat yearly on one date, e.g. "every year on 5 March at 9".')
         return _cron(at, day=str(now.day), month=str(now.month))
+    if unit == "month" and count > 1 and not days:
+        return _every_months(now, count, str(now.day), at)
     if unit == "month":
         if count != 1 or days:
             raise GrammarError(
@@ -266,6 +268,44 @@ def _repeat(now: datetime, count: float, unit: str, days: set[int] | None, at: t
         raise GrammarError(f'Every {count} weeks works on one weekday only, e.g. "every 2 weeks on monday at 9".')
     # Cron cannot count weeks, so anchor an interval on the first occurrence.
     return _interval(count * 7 * 86400, _next_local(now, at, days))
+
+
+def _every_months(now: datetime, count: int, day: str, at: time) -> dict[str, Any]:
+    """ "every 2 months on the 15th": a cron on every ``count``-th month, counted from the next such day.
+
+    Cron counts months within a year, so only steps that divide 12 (2, 3, 4, 6) repeat evenly.
+    """
+    if day != "last" and int(day) > 28:
+        # Some of the chosen months would lack the day and be skipped without a word.
+        raise GrammarError(f'Not every month has a {day}th: say "on the last day", e.g. "every {count} months on the last day".')
+    if 12 % count or count >= 12:
+        raise GrammarError(
+            'I can repeat every 2, 3, 4 or 6 months, or yearly, e.g. "every 3 months on the 1st at 9".'
+        )
+    for ahead in range(13):
+        year, month0 = divmod(now.month - 1 + ahead, 12)
+        last = calendar.monthrange(now.year + year, month0 + 1)[1]
+        dom = last if day == "last" else int(day)
+        if dom <= last and datetime(now.year + year, month0 + 1, dom, at.hour, at.minute, tzinfo=now.tzinfo) > now:
+            first = month0 + 1
+            break
+    else:  # pragma: no cover - a day 1..31 comes round within 13 months
+        raise GrammarError(f'A month has no day {day}. Try e.g. "every 2 months on the 1st at 10:00".')
+    months = sorted((first - 1 + step * count) % 12 + 1 for step in range(12 // count))
+    return _cron(at, day=day, month=",".join(map(str, months)))
+
+
+def _monthly_every(match: re.Match[str], now: datetime, near: _Near | None) -> Result:
+    count = _amount(match["n"]) if match["n"] else 2
+    if count != int(count) or count < 1:
+        raise GrammarError('Please use a whole number of months, e.g. "every 2 months on the 1st".')
+    day = "last" if match["last"] else str(int(match["dom"]))
+    if day != "last" and not 1 <= int(day) <= 31:
+        raise GrammarError(f'A month has no day {day}. Try e.g. "every 2 months on the 1st at 10:00".')
+    at = _clock(near) or DEFAULT_TIME
+    if count == 1:
+        return _cron(at, day=day), True
+    return _every_months(now, int(count), day, at), True
 
 
 def _date(when: datetime) -> dict[str, Any]:
@@ -306,6 +346,10 @@ def _time_next_to(text: str, start: int, end: int) -> _Near | None:
     for before in TIME_RE.finditer(text, 0, start):
         if re.fullmatch(r"\s*,?\s*", text[before.end() : start]):
             return _Near(before.start(), before.end(), before, None)
+    if (bare := bare_hour_before(text, start)) is not None:
+        # The last of "at 9 and 17 every day"; ``more_times`` adds the ones before it.
+        begin, finish, at = bare
+        return _Near(begin, finish, TIME_RE.fullmatch(f"at {at:%H:%M}"), None)
     return None
 
 
@@ -560,6 +604,8 @@ _RULES: list[tuple[re.Pattern[str], Handler]] = [
     (_rule(rf"{_EVERY}(?:day\s+(?:in\s+the\s+)?)?{_PART}"), _every_part),
     # "every hour on the hour", "every hour at :15", "every hour from 9 to 17 on weekdays"
     (_rule(rf"(?:{_EVERY}(?:(?P<n>\d{{1,2}})\s*)?(?:hours?|hrs?|h)(?![a-z])|\bhourly\b){_ON_THE_HOUR}"), _hourly),
+    # "every 2 months on the 15th", "every other month on the last day"
+    (_rule(rf"{_EVERY}(?:(?P<n>{_AMOUNT})|(?P<other>other|second)\s+)(?:months?|mos?)(?![a-z])\s*,?\s*(?:on\s+)?(?:the\s+)?(?:(?P<dom>\d{{1,2}})(?:st|nd|rd|th)?(?![\d:.])|(?P<last>last))(?:\s+day)?(?:\s+of\s+the\s+month)?"), _monthly_every),
     # "every 2 hours", "every day", "every other week on monday"
     (_rule(rf"{_EVERY}(?:(?P<n>{_AMOUNT})|(?P<other>other|second)\s+)?(?P<unit>{_UNIT})(?:\s+on\s+(?P<days>{_DAYS}))?"), _every_unit),
     # "on weekdays", "on mondays and thursdays", "daily", "hourly"
@@ -647,6 +693,49 @@ _BARE_MORE = re.compile(
 )
 
 
+# "every day at 9 and 17 take pills": an hour past noon can only be a clock time, text or not after it.
+_BARE_AFTERNOON = re.compile(
+    r"(?P<hour>1[3-9]|2[0-3])(?!\d|[:.,]\d)(?!\s*(?:%|(?:minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|times)\b))", re.I
+)
+_BARE_BEFORE = re.compile(r"(?<![\w:.])(?P<hour>[01]?\d|2[0-3])$")
+
+
+def _times_before(text: str, start: int) -> list[tuple[int, time]]:
+    """ "at 9, 13 and 17 every day": the times listed before the one at ``start``, leftmost first.
+
+    Each is (where it starts, its time). The list must begin with a written time ("at 9", "9am");
+    hours given bare after it count only in rising order (so "at 9 and 5" is asked about).
+    """
+    items: list[tuple[int, time, bool]] = []
+    while (join := _TIME_THEN_JOIN.search(text, 0, start)) is not None:
+        written = [m for m in TIME_RE.finditer(text, 0, join.start()) if m.end() == join.start()]
+        if written:
+            items.append((written[-1].start(), time_of_day(written[-1]), True))  # type: ignore[arg-type]
+        elif bare := _BARE_BEFORE.search(text, 0, join.start()):
+            items.append((bare.start(), time(int(bare["hour"]), 0), False))
+        else:
+            break
+        start = items[-1][0]
+    while items and not items[-1][2]:
+        items.pop()
+    items.reverse()
+    return [(at, clock) for at, clock, _ in items]
+
+
+def bare_hour_before(text: str, start: int) -> tuple[int, int, time] | None:
+    """ "at 9 and 17 every day": the bare last hour of a list of times right before ``start``."""
+    gap = re.search(r"\s*,?\s*$", text[:start])
+    end = gap.start() if gap else start
+    bare = _BARE_BEFORE.search(text, 0, end)
+    if bare is None:
+        return None
+    listed = _times_before(text, bare.start())
+    hour = int(bare["hour"])
+    if not listed or listed[-1][1].hour >= hour:
+        return None
+    return bare.start(), bare.end(), time(hour, 0)
+
+
 def _single_clock(spec: dict[str, Any]) -> time | None:
     if spec.get("type") != "cron" or not (spec["hour"].isdigit() and spec["minute"].isdigit()):
         return None
@@ -673,19 +762,22 @@ def more_times(text: str, span: tuple[int, int], spec: dict[str, Any]) -> tuple[
     start, end = span
     while join := _MORE_TIME.match(text, end):
         clock = TIME_RE.match(text, join.end()) or _BARE_MORE.match(text, join.end())
+        if clock is None and (clock := _BARE_AFTERNOON.match(text, join.end())) is not None:
+            if int(clock["hour"]) <= max(t.hour for t in times):
+                clock = None
         if clock is None:
             break
         at = time_of_day(clock) if clock.re is TIME_RE else time(int(clock["hour"]), 0)
         times.append(at)  # type: ignore[arg-type]
         spans.append((join.start(), clock.end()))
         end = clock.end()
-    while (join := _TIME_THEN_JOIN.search(text, 0, start)) is not None:
-        before = [m for m in TIME_RE.finditer(text, 0, join.start()) if m.end() == join.start()]
-        if not before:
-            break
-        times.append(time_of_day(before[-1]))  # type: ignore[arg-type]
-        spans.append((before[-1].start(), join.end()))
-        start = before[-1].start()
+    listed = _times_before(text, start)
+    if listed and all(a.hour < b.hour for (_, a), b in zip(listed, [t for _, t in listed[1:]] + [first])):
+        times.extend(clock for _, clock in listed)
+        spans.append((listed[0][0], start))
+    elif listed and all(TIME_RE.match(text, at) for at, _ in listed):
+        times.extend(clock for _, clock in listed)  # written times ("at 9pm and 7am every day"): any order
+        spans.append((listed[0][0], start))
     if len(times) == 1:
         return spec, []
     return _with_times(spec, times), spans

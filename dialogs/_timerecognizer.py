@@ -82,6 +82,10 @@ def recognize(message: str, now: datetime) -> Found | None:
     if picked is None:
         return _fallback_time(message, now)
     spans, moments = picked
+    if _names_today(message, spans, now):
+        moments, question = _this_or_next_week(moments, now)
+        if question is not None:
+            return Found(spans, spec=None, error=question)
     spec = _first_ahead(moments, now)
     refused = _year_check(message, spans, spec) or _small_hour_check(message, spans, spec, now)
     return refused or Found(spans, spec=spec)
@@ -136,6 +140,41 @@ _NOUN_AFTER = re.compile(r"(?:sun\s+(?:cream|screen|block|hat|glasses|lotion|lou
 _MONTH_WORD = r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
 _BARE_HOUR = re.compile(r"(?:\bat|@)\s*(?P<hour>\d{1,2})(?:\s*o'?clock)?\s*$", re.I)
 _DAY_PART = re.compile(r"morning|afternoon|evening|night|tonight|noon|[ap]\.?m\b", re.I)
+
+
+_WEEKDAY_WORD = re.compile(r"\b(?P<day>mon|tue|wed|thu|fri|sat|sun)[a-z]*\b", re.I)
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def _names_today(message: str, spans: tuple[Span, ...], now: datetime) -> bool:
+    """Whether the date phrase is a weekday name that is today's ("on tuesday", said on a Tuesday)."""
+    text = " ".join(message[a:b] for a, b in spans)
+    days = {("mon", "tue", "wed", "thu", "fri", "sat", "sun").index(m["day"].lower()) for m in _WEEKDAY_WORD.finditer(text)}
+    return days == {now.weekday()}
+
+
+def _this_or_next_week(moments: list[datetime], now: datetime) -> tuple[list[datetime], str | None]:
+    """Today's weekday named: its readings today, else the same readings a week later.
+
+    The recognizer offers last week's and today's; a time already past today means next week's
+    ("on saturday at 9am" said on Saturday evening). When the hour could be either half of the
+    clock and only the later one is still ahead today ("on tuesday at 10" said on Tuesday at
+    noon: 22:00 today, or 10:00 next Tuesday?), both are plausible, so ask instead of picking.
+    """
+    local_now = now.replace(tzinfo=None)
+    today = [m for m in moments if m.date() == local_now.date()]
+    if not today:
+        return moments, None
+    later = [m + timedelta(days=7) for m in today]
+    clocks = list(dict.fromkeys(m.time() for m in today))
+    if len(clocks) > 1 and datetime.combine(local_now.date(), clocks[0]) <= local_now < max(today):
+        first, second = clocks[0], max(clocks)
+        day = _DAY_NAMES[local_now.weekday()]
+        return moments, (
+            f"Today at {second:%H:%M}, or next {day} at {first:%H:%M}? "
+            f'Say e.g. "today at {second:%H:%M}" or "next {day.lower()} at {first:%H:%M}".'
+        )
+    return moments + later, None
 
 
 def _small_hour_check(message: str, spans: tuple[Span, ...], spec: dict[str, Any] | None, now: datetime) -> Found | None:

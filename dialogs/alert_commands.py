@@ -35,6 +35,9 @@ _SYMBOL = r"([a-z0-9][a-z0-9./-]{0,15})"
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("list", re.compile(r"(?:(?:my|list|show|list my|show my|show me my) )?(?:price )?alerts")),
+    # Asked as a question: "what alerts do I have?", "do I have any price alerts?"
+    ("list", re.compile(r"(?:what|which|any)(?: are)?(?: my)? (?:price )?alerts(?: (?:do i have|have i got|are (?:there|set|active|left)|i have))?"
+                        r"|(?:what are|what's|whats) my (?:price )?alerts|(?:do i have|have i got) any (?:price )?alerts(?: set| left)?")),
     ("cancel_all", re.compile(r"(?:cancel|delete|remove|clear) all(?: of)?(?: my)? (?:price )?alerts")),
     ("cancel", re.compile(rf"(?:cancel|delete|remove) {_ALERT} {NUMBER}")),
     ("pause", re.compile(rf"(?:pause|disable) {_ALERT} {NUMBER}")),

@@ -69,6 +69,9 @@ _ORIGINAL_ZONE = re.compile("(?i)" + _ZONE)
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("help", re.compile(r"(help|\?|commands|what can you do\??)")),
     ("list", re.compile(r"(my reminders|reminders|list|list( my)? reminders|show( my)? reminders|show me my reminders)")),
+    # Asked as a question: "what reminders do I have?", "which reminders are set", "do I have any reminders?"
+    ("list", re.compile(r"(?:what|which|any)(?: are)?(?: my)? reminders(?: (?:do i have|have i got|are (?:there|set|left|coming up)|i have))?(?: now| today)? ?\??"
+                        r"|(?:what are|what's|whats) my reminders ?\??|(?:do i have|have i got) any reminders(?: set| left)? ?\??")),
     ("cancel_all", re.compile(r"(cancel|delete|remove|clear) (all( of)?( my)?( reminders)?|everything|all of them)")),
     ("cancel", re.compile(rf"(?:cancel|delete|remove) {_REF}")),
     ("pause", re.compile(rf"pause {_REF}")),
@@ -86,7 +89,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("edit_shift", re.compile(rf"(?:{_MOVE_VERB}|delay) {_REF} (?:by|for) (\d{{1,20}}|an?|one) ?({DURATION_UNIT})")),
     ("edit_any", re.compile(rf"{_EDIT_VERB} {_REF} (?:to|at|for) (.+)")),
     ("edit_ask", re.compile(rf"(?:{_EDIT_VERB}|{_MOVE_VERB}|rename) {_REF}")),
-    ("find_cancel", re.compile(r"(?:cancel|delete|remove|stop) (?:the |my )?([a-z][^\d]*?)(?: reminders?)?")),
+    ("find_cancel", re.compile(r"(?:cancel|delete|remove|stop) (?:reminding me (?:about |to |of )?)?(?:the |my )?([a-z][^\d]*?)(?: reminders?)?")),
     ("find_edit", re.compile(rf"(?:{_EDIT_VERB}|{_MOVE_VERB}) (?:the |my )([a-z][^\d]*?) reminder (?:to|until|till) (.+)")),
     ("show_timezone", re.compile(r"(what is |what's )?(my )?time ?zone\??|(set )?(my )?time ?zone (to|is):?")),
     ("set_timezone", re.compile(_ZONE)),

@@ -115,6 +115,10 @@ def parse_reminder(text: str, *, now: datetime, tz: str) -> ParsedReminder:
         result = _Reading(spans=[], schedule=None, error=f"Sorry, I couldn't read the time in that. Try {EXAMPLES}.", unclear=[])
     unclear_spans = [norm.original(span) for span in result.unclear]
     cut_spans = [norm.original(span) for span in result.spans] + unclear_spans
+    if result.error is not None:
+        # A refused time ("on Jan 1 2226 at 9"): the time words around the refused part are not
+        # the text either, or the answer to "When?" would store "at 9 anniversary".
+        cut_spans += [norm.original(span) for span in leftovers(_blank(norm.text, result.spans))]
     what = _clean_what(_cut(message, cut_spans))
     unclear = tuple(" ".join(message[a:b].split()) for a, b in _merge(unclear_spans))
     if result.schedule is not None and not unclear and what and (joined := _JOINED.match(what)):
@@ -252,6 +256,8 @@ def _read(text: str, now: datetime, tz: str) -> _Reading:
     if found.error is not None or found.spec is None:
         return _Reading(spans=spans, schedule=None, error=found.error, unclear=[])
     spec = dict(found.spec)
+    if zone != tz and spec["type"] == "date":
+        spec = _speakers_day(spec, text, found.spans, now, tz, zone)
     unclear: list[Span] = list(vague)
     if is_recurring(spec) and len(found.spans) == 1:
         spec, more = more_times(work, found.spans[0], spec)
@@ -296,6 +302,24 @@ def _read(text: str, now: datetime, tz: str) -> _Reading:
         # time the user did not say; offer no schedule rather than a wrong one.
         schedule = None
     return _Reading(spans=spans, schedule=schedule, error=None, unclear=unclear)
+
+
+_RELATIVE_DAY = re.compile(r"\b(?:today|tonight|tomorrow)\b", re.I)
+
+
+def _speakers_day(spec: dict[str, Any], text: str, found: tuple[Span, ...], now: datetime, tz: str, zone: str) -> dict[str, Any]:
+    """ "tomorrow at 9am London time": the speaker's tomorrow, even where London's date is already another.
+
+    The time is read in the zone named, so "tomorrow" came out relative to that zone's date; shift
+    the day by how far the user's date differs (a New Yorker's Saturday evening is Sunday in London).
+    """
+    if not any(_RELATIVE_DAY.search(text[a:b]) for a, b in found):
+        return spec
+    shift = now.astimezone(ZoneInfo(tz)).date() - now.astimezone(ZoneInfo(zone)).date()
+    if not shift:
+        return spec
+    wall = datetime.fromisoformat(spec["run_at"]).astimezone(ZoneInfo(zone)).replace(tzinfo=None) + shift
+    return {**spec, "run_at": wall.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC).isoformat()}
 
 
 _CLOCK_WORDS = re.compile(
@@ -431,6 +455,19 @@ def _schedule(spec: dict[str, Any], tz: str, now: datetime) -> Schedule:
     except (ScheduleError, OverflowError, ValueError) as exc:
         raise TimeParseError(f"I can't schedule that ({exc}). Try {EXAMPLES}.") from exc
     if first is None:
+        if spec.get("end"):
+            # "every day at 7 until 9pm": the end is before the first time; say so, don't blame the repeat.
+            end = format_local(datetime.fromisoformat(spec["end"]), ZoneInfo(spec_zone(spec, tz)))
+            unbounded = {k: v for k, v in spec.items() if k not in ("end", "times")}
+            try:
+                start = first_fire_time(unbounded, tz, now=now)
+            except (ScheduleError, OverflowError, ValueError):
+                start = None
+            begins = f" (the first would be {format_local(start, ZoneInfo(spec_zone(spec, tz)))})" if start else ""
+            raise TimeParseError(
+                f"That repeat would end on {end}, before it ever fires{begins}. Give an end after the first "
+                'time, e.g. "every day at 7 until friday", or "every hour from 7am to 9pm" for hourly within each day.'
+            )
         raise TimeParseError(f"That schedule never comes round. Try {EXAMPLES}.")
     description = describe_schedule(spec, tz)
     if first <= now:
@@ -545,6 +582,15 @@ def _describe_cron(spec: dict[str, Any], clocks: list[str] | None = None) -> str
     if clocks is None or (day != "*" and dow != "*"):
         return fallback
     at = f"at {_listed(clocks)}"
+    if re.fullmatch(r"\d+(?:,\d+)+", month) and (day.isdigit() or day == "last") and dow == "*":
+        # "every 2 months on the 15th": evenly spaced months (see _timegrammar._every_months)
+        months = sorted(int(m) for m in month.split(","))
+        step = 12 // len(months)
+        if any((b - a) % 12 != step for a, b in zip(months, months[1:] + months[:1])):
+            return fallback
+        which = "last day" if day == "last" else _ordinal(int(day))
+        names = ", ".join(_MONTH_NAMES[m - 1][:3] for m in months)
+        return f"every {step} months on the {which} {at} ({names})"
     if month != "*":
         if not (month.isdigit() and day.isdigit() and 1 <= int(month) <= 12):
             return fallback
