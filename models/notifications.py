@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, String, func, literal, select, tuple_, update
+from sqlalchemy import Integer, Select, String, bindparam, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -80,42 +81,120 @@ def _describe_conversation(channel: str | None, conversation_id: str) -> dict[st
     return {"conversation": conversation}
 
 
-async def _resolve(
-    session: AsyncSession, targets: Targets
-) -> tuple[list[tuple[int, bool]], list[dict[str, Any]]]:
-    """The conversations (id, active) that listed targets name, and the targets that name none."""
-    found: dict[int, bool] = {}
+# On SQLite listed targets are looked up this many at a time (an IN list each).
+LOOKUP_CHUNK = 500
+
+
+async def _rows_matching(session: AsyncSession, query: Select, column, values: list[str]) -> list[tuple]:
+    """The rows of ``query`` whose ``column`` is one of ``values`` (any number of them).
+
+    PostgreSQL joins the values as one array (``unnest``): a long IN list of row values
+    exceeds its parser stack ("stack depth limit exceeded"), and a long IN list or
+    ``= ANY`` in a prepared statement's generic plan is a linear search of the list for
+    every row the index range yields (seconds for 10,000 targets on a table without
+    statistics). SQLite takes IN lists of ``LOOKUP_CHUNK`` values, each an index probe.
+    """
+    if is_postgres(session):
+        wanted = func.unnest(bindparam("wanted", type_=ARRAY(String))).table_valued("value").render_derived("wanted")
+        result = await session.execute(query.join(wanted, column == wanted.c.value), {"wanted": values})
+        return list(result.tuples())
+    rows: list[tuple] = []
+    for start in range(0, len(values), LOOKUP_CHUNK):
+        rows += (await session.execute(query.where(column.in_(values[start : start + LOOKUP_CHUNK])))).tuples()
+    return rows
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """One conversation listed targets reach, sent to once.
+
+    Attributes:
+        conversation_pk: the member's row the send goes through.
+        active: whether the conversation can be reached (any member's row is active).
+        matched: the listed targets that name this conversation: the users, then the
+            conversations, each in the order listed.
+    """
+
+    conversation_pk: int
+    active: bool
+    matched: list[dict[str, Any]]
+
+
+async def _resolve(session: AsyncSession, targets: Targets) -> tuple[list[Resolved], list[dict[str, Any]]]:
+    """The conversations listed targets reach, once each, and the targets that reach none.
+
+    A conversation is a (channel id, conversation id): a group chat has a row per member
+    who wrote in it, and it gets one send whichever and however many of its members or its
+    id are listed. The send goes through the row of the first listed user in it that is
+    active, else through the most recently refreshed active row (its reference is the
+    newest), else (nobody's row is active: ``skipped``) through the most recent one.
+    """
+    conversation = tuple[str, str]  # (channel id, conversation id)
+    matched: dict[conversation, list[dict[str, Any]]] = {}
+    preferred: dict[conversation, list[int]] = {}  # listed users' rows, in request order
     unknown: list[dict[str, Any]] = []
     if targets.users:
-        rows = await session.execute(
-            select(User.channel_id, User.user_id, Conversation.id, Conversation.active)
-            .join(Conversation, Conversation.user_pk == User.id)
-            .where(tuple_(User.channel_id, User.user_id).in_(list(targets.users)))
-        )
-        seen = set()
-        for channel, user_id, conversation_pk, active in rows.tuples():
-            seen.add((channel, user_id))
-            found[conversation_pk] = active
-        unknown += [_describe_user(*user) for user in targets.users if user not in seen]
+        by_user: dict[tuple[str, str], list[tuple[conversation, int]]] = {}
+        # Per channel, a plain IN on the user id: the (channel id, user id) index serves it,
+        # where a row-value IN is a scan of every user on PostgreSQL.
+        ids_by_channel: dict[str, list[str]] = {}
+        for user_channel, user_id in targets.users:
+            ids_by_channel.setdefault(user_channel, []).append(user_id)
+        for user_channel, user_ids in sorted(ids_by_channel.items()):
+            query = (
+                select(User.user_id, Conversation.channel_id, Conversation.conversation_id, Conversation.id)
+                .join(Conversation, Conversation.user_pk == User.id)
+                .where(User.channel_id == user_channel)
+            )
+            for user_id, channel, conversation_id, conversation_pk in await _rows_matching(
+                session, query, User.user_id, user_ids
+            ):
+                by_user.setdefault((user_channel, user_id), []).append(((channel, conversation_id), conversation_pk))
+        for user in targets.users:
+            found = by_user.get(user)
+            if not found:
+                unknown.append(_describe_user(*user))
+                continue
+            for key, conversation_pk in found:
+                matched.setdefault(key, []).append(_describe_user(*user))
+                preferred.setdefault(key, []).append(conversation_pk)
+    members: dict[conversation, list[tuple[int, bool, datetime]]] = {}
+    ids = sorted({conversation_id for _, conversation_id in matched} | {cid for _, cid in targets.conversations})
+    query = select(
+        Conversation.channel_id, Conversation.conversation_id, Conversation.id, Conversation.active,
+        Conversation.updated_at,
+    )
+    for channel, conversation_id, conversation_pk, active, updated_at in (
+        await _rows_matching(session, query, Conversation.conversation_id, ids) if ids else []
+    ):
+        members.setdefault((channel, conversation_id), []).append((conversation_pk, active, updated_at))
     if targets.conversations:
-        ids = sorted({conversation_id for _, conversation_id in targets.conversations})
-        rows = await session.execute(
-            select(Conversation.channel_id, Conversation.conversation_id, Conversation.id, Conversation.active)
-            .where(Conversation.conversation_id.in_(ids))
-        )
-        by_id: dict[str, list[tuple[str, int, bool]]] = {}
-        for channel, conversation_id, conversation_pk, active in rows.tuples():
-            by_id.setdefault(conversation_id, []).append((channel, conversation_pk, active))
+        channels_of: dict[str, list[str]] = {}
+        for channel, conversation_id in members:
+            channels_of.setdefault(conversation_id, []).append(channel)
         for channel, conversation_id in targets.conversations:
-            matches = [
-                (pk, active)
-                for row_channel, pk, active in by_id.get(conversation_id, [])
+            keys = [
+                (row_channel, conversation_id)
+                for row_channel in sorted(channels_of.get(conversation_id, []))
                 if channel is None or row_channel == channel
             ]
-            if not matches:
+            if not keys:
                 unknown.append(_describe_conversation(channel, conversation_id))
-            found.update(matches)
-    return sorted(found.items()), unknown
+            for key in keys:
+                matched.setdefault(key, []).append(_describe_conversation(channel, conversation_id))
+    resolved: list[Resolved] = []
+    for key, named_by in matched.items():
+        rows = members.get(key)
+        if not rows:
+            continue  # its rows went away between the two reads (a user deleted meanwhile)
+        active_pks = {pk for pk, active, _ in rows if active}
+        chosen = next((pk for pk in preferred.get(key, []) if pk in active_pks), None)
+        if chosen is None:
+            candidates = [row for row in rows if row[1]] or rows
+            chosen = max(candidates, key=lambda row: (row[2], row[0]))[0]
+        resolved.append(Resolved(conversation_pk=chosen, active=bool(active_pks), matched=named_by))
+    resolved.sort(key=lambda r: r.conversation_pk)
+    return resolved, unknown
 
 
 @dataclass(frozen=True)
@@ -138,32 +217,67 @@ class ExpandedPage:
     pending: int
 
 
+def _broadcast_page_query():
+    """A broadcast page's conversations: one row per conversation, not per member.
+
+    A conversation (channel id, conversation id) is taken at its anchor, the lowest row id
+    among its members' rows, active or not. The anchor never moves (rows are not deleted
+    while a broadcast runs), so paging by the anchor's id reaches every conversation once,
+    whoever joins or is suspended between pages. The send goes through the most recently
+    refreshed active member's row (its reference is the newest); a conversation with none
+    is left out, as an inactive one always was. Three index probes a row
+    (``ix_conversations_conversation``).
+
+    Returns the query of (anchor id, row to send through) after ``:cursor``, anchor order,
+    at most ``:page`` rows.
+    """
+    anchor = _CONVERSATIONS.alias("anchor")
+    member = _CONVERSATIONS.alias("member")
+    same = (member.c.conversation_id == anchor.c.conversation_id) & (member.c.channel_id == anchor.c.channel_id)
+    through = (
+        select(member.c.id)
+        .where(same, member.c.active.is_(True))
+        .order_by(member.c.updated_at.desc(), member.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        select(anchor.c.id, through)
+        .where(
+            anchor.c.id > bindparam("cursor"),
+            ~select(member.c.id).where(same, member.c.id < anchor.c.id).exists(),
+            select(member.c.id).where(same, member.c.active.is_(True)).exists(),
+        )
+        .order_by(anchor.c.id)
+        .limit(bindparam("page"))
+    )
+
+
+# Built once: its cache key is computed per execution, its SQL compiled once.
+_BROADCAST_PAGE = _broadcast_page_query()
+
+
 async def _expand_broadcast_page(
     session: AsyncSession, notification: Notification, now: datetime, page: int, claim: int
 ) -> tuple[int, dict[int, int], bool]:
-    """Write the next page of a broadcast with one ``INSERT ... SELECT`` from the active
-    conversations after the notification's cursor, all claimed (``sending``) when ``claim``
-    is set (the page is then no bigger than ``claim``), else all ``pending``.
+    """Write the next page of a broadcast: one occurrence per active conversation whose
+    anchor (see :func:`_broadcast_page_query`) is after the notification's cursor, all
+    claimed (``sending``) when ``claim`` is set (the page is then no bigger than ``claim``),
+    else all ``pending``.
 
     Returns (rows written, conversation pk -> occurrence id of the claimed ones, whether it
-    was the last page). The rows are built by the database: no parameter set per row.
+    was the last page). The rows are built by the database (``INSERT ... SELECT`` of the
+    rows to send through): one id a row goes in, no parameter set per row.
     """
     if claim > 0:
         page = min(page, claim)
     status = "sending" if claim > 0 else "pending"
-    conversations = _CONVERSATIONS.c
-    # The page's ids first: the cursor and the end come from the conversations, not from the
-    # rows the insert wrote (a row skipped as a conflict must not end the broadcast early).
-    ids = (
-        await session.execute(
-            select(conversations.id)
-            .where(conversations.active.is_(True), conversations.id > notification.cursor)
-            .order_by(conversations.id)
-            .limit(page)
-        )
-    ).scalars().all()
-    if not ids:
+    # The page's anchors first: the cursor and the end come from the conversations, not from
+    # the rows the insert wrote (a row skipped as a conflict must not end the broadcast early).
+    found = list((await session.execute(_BROADCAST_PAGE, {"cursor": notification.cursor, "page": page})).tuples())
+    if not found:
         return 0, {}, True
+    conversations = _CONVERSATIONS.c
     rows = (
         select(
             literal("notify", String),
@@ -175,7 +289,7 @@ async def _expand_broadcast_page(
             literal(now if status == "sending" else None, UTCDateTime()),
             literal(now if status == "pending" else None, UTCDateTime()),
         )
-        .where(conversations.active.is_(True), conversations.id > notification.cursor, conversations.id <= ids[-1])
+        .where(conversations.id.in_([through for _, through in found if through is not None]))
     )
     stmt = (
         dialect_insert(session, _OCCURRENCES)
@@ -188,9 +302,9 @@ async def _expand_broadcast_page(
         .returning(_OCCURRENCES.c.id, _OCCURRENCES.c.conversation_pk)
     )
     written = list((await session.execute(stmt)).tuples())
-    notification.cursor = ids[-1]
+    notification.cursor = found[-1][0]
     sending = {pk: oid for oid, pk in written} if status == "sending" else {}
-    return len(written), sending, len(ids) < page
+    return len(written), sending, len(found) < page
 
 
 async def expand_due_notification(
@@ -233,11 +347,13 @@ async def expand_due_notification(
         conversations, unknown = await _resolve(session, targets)
         written = len(conversations)
         finished = True
+        notification.matched = {str(target.conversation_pk): target.matched for target in conversations}
         if conversations:
             values = []
-            for conversation_pk, active in conversations:
+            for target in conversations:
+                conversation_pk = target.conversation_pk
                 status = "skipped"
-                if active:
+                if target.active:
                     status = "sending" if claim > 0 else "pending"
                     claim -= 1
                     pending += status == "pending"
@@ -449,11 +565,15 @@ class Notifications:
             page = list(rows.tuples())
         more = len(page) > limit
         page = page[:limit]
+        matched = notification.matched or {}
         targets = [
             {
                 "channelId": channel,
+                # The member whose stored reference the send went through (in a group, one of many).
                 "userId": user_id,
                 "conversationId": conversation_id,
+                # The listed targets this one send answers for (none for a broadcast).
+                "matched": matched.get(str(occurrence.conversation_pk), []),
                 "status": occurrence.status,
                 "attempts": occurrence.attempts,
                 "httpStatus": occurrence.http_status,

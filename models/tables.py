@@ -47,10 +47,20 @@ class User(Base):
 
 
 class Conversation(Base):
-    """One conversation a user reached the bot through, with the reference to message it again."""
+    """One conversation a user reached the bot through, with the reference to message it again.
+
+    A group conversation (a group chat, a Teams channel) has one row per member who wrote in
+    it, all with the same (channel id, conversation id): that pair is the conversation a
+    notification is sent to once, through one member's row (``models.notifications``).
+    """
 
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("user_pk", "conversation_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_pk", "conversation_id"),
+        # The rows of one conversation: its members (targets by conversation id, and the
+        # once-per-conversation check of a broadcast page).
+        Index("ix_conversations_conversation", "conversation_id", "channel_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_pk: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -174,6 +184,9 @@ class Notification(Base):
     cursor: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
     # Targets that matched no known conversation when it was expanded.
     unknown: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # Which listed targets each send answers for, written when it was expanded:
+    # {conversation pk of the send (as a string): [target, ...]}; null for a broadcast.
+    matched: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The 202 body, returned again for a repeated Idempotency-Key.
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

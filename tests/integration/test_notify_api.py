@@ -539,8 +539,12 @@ async def test_openapi_document_is_served(running_bot):
     async with running_bot.http.get(running_bot.url.replace("/api/messages", "/api/openapi.json")) as response:
         assert response.status == 200
         document = await response.json()
-    assert set(document["paths"]) == {"/api/notify", "/api/notify/{id}"}
+    assert set(document["paths"]) == {"/api/messages", "/api/notify", "/api/notify/{id}"}
     assert document["paths"]["/api/notify"]["post"]["requestBody"]["content"]["application/json"]
+    # What /api/messages requires of an inbound activity (models.inbound_activity checks it).
+    inbound = document["components"]["schemas"]["InboundActivity"]
+    assert {"type", "serviceUrl", "from", "conversation"} <= set(inbound["required"])
+    assert inbound["properties"]["conversation"]["properties"]["id"]["maxLength"] == 512
 
 
 async def test_database_down_is_503_and_nothing_is_sent(running_bot, tmp_path, monkeypatch):
