@@ -33,7 +33,6 @@ from botbuilder.integration.aiohttp import (
 )
 from botbuilder.schema import Activity
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from dialogs.bot import NudgeBot
@@ -43,12 +42,19 @@ from logs import FORMATS, AccessLogger, configure_logging
 from models.bot_storage import SqlStorage
 from models.db import (
     DATABASE_ERRORS,
+    INVALID,
+    TEMPORARY,
+    TOO_LARGE,
+    DatabaseTimeouts,
     DatabaseUnavailable,
+    WriteHealth,
+    database_error_kind,
     database_problem,
     database_url_from_env,
     make_sessionmaker,
     open_engine,
     prepare_database,
+    probe_database,
     upgrade_database,
 )
 from models.alerts import Alerts
@@ -110,6 +116,11 @@ class Settings:
     # Sends per second to one conversation after a burst (0: no limit).
     per_conversation_rate: float = 1.0
     per_conversation_burst: int = 5
+    # Every database wait bounded (connect, statement, lock, idle in transaction, pool).
+    database_timeouts: DatabaseTimeouts = field(default_factory=DatabaseTimeouts)
+    # A scheduler step (claim, expansion, look-up) taking longer is abandoned; /healthz says
+    # 503 when work has been due this long without a pass completing.
+    scheduler_stall_seconds: float = 30.0
 
 
 def _int(name: str, default: int, minimum: int = 1) -> int:
@@ -136,6 +147,27 @@ def _float(name: str, default: float) -> float:
     if not math.isfinite(value) or value < 0:
         raise SystemExit(f"{name} must be a finite number >= 0, got {raw!r}")
     return value
+
+
+def _seconds(name: str, default: float) -> float:
+    """A positive number of seconds from the environment."""
+    value = _float(name, default)
+    if value <= 0:
+        raise SystemExit(f"{name} must be more than 0 seconds, got {value:g}")
+    return value
+
+
+def database_timeouts_from_env() -> DatabaseTimeouts:
+    defaults = DatabaseTimeouts()
+    return DatabaseTimeouts(
+        connect=_seconds("DATABASE_CONNECT_TIMEOUT_SECONDS", defaults.connect),
+        statement=_seconds("DATABASE_STATEMENT_TIMEOUT_SECONDS", defaults.statement),
+        lock=_seconds("DATABASE_LOCK_TIMEOUT_SECONDS", defaults.lock),
+        idle_in_transaction=_seconds("DATABASE_IDLE_TRANSACTION_TIMEOUT_SECONDS", defaults.idle_in_transaction),
+        pool=_seconds("DATABASE_POOL_TIMEOUT_SECONDS", defaults.pool),
+        keepalive=_seconds("DATABASE_KEEPALIVE_SECONDS", defaults.keepalive),
+        sqlite_busy=_seconds("SQLITE_BUSY_TIMEOUT_SECONDS", defaults.sqlite_busy),
+    )
 
 
 def _keys(raw: str) -> tuple[str, ...]:
@@ -190,6 +222,8 @@ def settings_from_env() -> Settings:
         delivery_sender=os.environ.get("DELIVERY_SENDER", "connector") or "connector",
         per_conversation_rate=_float("PER_CONVERSATION_RATE", 1.0),
         per_conversation_burst=_int("PER_CONVERSATION_BURST", 5),
+        database_timeouts=database_timeouts_from_env(),
+        scheduler_stall_seconds=_seconds("SCHEDULER_STALL_SECONDS", 30.0),
     )
     if settings.delivery_sender not in ("connector", "sdk"):
         raise SystemExit('DELIVERY_SENDER must be "connector" or "sdk"')
@@ -205,6 +239,16 @@ def settings_from_env() -> Settings:
         )
     if settings.delivery_lease_seconds < 2 * settings.send_timeout_seconds:
         raise SystemExit("DELIVERY_LEASE_SECONDS must be at least twice SEND_TIMEOUT_SECONDS")
+    timeouts = settings.database_timeouts
+    if timeouts.longest_lock_hold >= settings.delivery_lease_seconds:
+        # A stalled claim's row locks must go (the server ends its statement or its idle
+        # session) before the lease would let another instance take its rows over.
+        raise SystemExit(
+            "DATABASE_STATEMENT_TIMEOUT_SECONDS + DATABASE_IDLE_TRANSACTION_TIMEOUT_SECONDS must be "
+            "less than DELIVERY_LEASE_SECONDS"
+        )
+    if timeouts.lock > timeouts.statement:
+        raise SystemExit("DATABASE_LOCK_TIMEOUT_SECONDS must not exceed DATABASE_STATEMENT_TIMEOUT_SECONDS")
     return settings
 
 
@@ -227,6 +271,7 @@ REMINDERS = web.AppKey("reminders", Reminders)
 ALERT_ENGINE = web.AppKey("alert_engine", AlertEngine)
 NOTIFICATIONS = web.AppKey("notifications", Notifications)
 METRICS = web.AppKey("metrics", DeliveryMetrics)
+WRITE_HEALTH = web.AppKey("write_health", WriteHealth)
 
 OPENAPI_PATH = Path(__file__).parent / "docs" / "openapi.json"
 
@@ -243,7 +288,10 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
             await upgrade_database(url)
         except Exception as exc:  # the driver's own errors too (asyncpg's, raised unwrapped on connect)
             raise DatabaseUnavailable(database_problem(url, exc)) from exc
-    engine = open_engine(url)
+    engine = open_engine(url, timeouts=settings.database_timeouts)
+    write_health = WriteHealth()
+    write_health.watch(engine)
+    app[WRITE_HEALTH] = write_health
     app[ENGINE] = engine
     app[SESSIONMAKER] = make_sessionmaker(engine)
     yield
@@ -255,6 +303,16 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings))
 
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
+        if isinstance(error, DATABASE_ERRORS) and database_error_kind(error) == TEMPORARY:
+            # The database is away: say so (briefly: the channel may be slow too), and let
+            # the error reach the middleware, which answers 503 with Retry-After.
+            logger.error("a turn could not reach the database: %r", error)
+            try:
+                async with asyncio.timeout(2):
+                    await turn_context.send_activity(DATABASE_AWAY_REPLY)
+            except Exception:
+                logger.warning("could not tell the user that the database is unavailable")
+            raise error
         logger.error("unhandled error in a turn: %r", error, exc_info=error)
         try:
             await turn_context.send_activity("Sorry, something went wrong on my side. Please try again.")
@@ -284,6 +342,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         resync_seconds=settings.scheduler_resync_seconds,
         lease_seconds=settings.delivery_lease_seconds,
         send_timeout=settings.send_timeout_seconds,
+        stall_seconds=settings.scheduler_stall_seconds,
     )
     reminders = Reminders(
         sessionmaker=sessionmaker, on_due=scheduler.poke, max_live=settings.max_reminders_per_user
@@ -358,6 +417,49 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def _error(status: HTTPStatus, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
+
+
+# How soon a client should try again after a 503 for a database that is away.
+RETRY_AFTER_SECONDS = 5
+DATABASE_AWAY_REPLY = "Sorry, I can't reach my database right now, so I could not do that. Please try again in a minute."
+
+
+def _unavailable(message: str) -> web.Response:
+    """503 with ``Retry-After``: the database (or what stands for it) is away; try again."""
+    return web.json_response(
+        {"error": message}, status=HTTPStatus.SERVICE_UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+    )
+
+
+def database_error_response(exc: BaseException, what: str) -> web.Response:
+    """The answer to a request that met a database error while doing ``what``.
+
+    A request the database can never take (too many values for one statement, a value it
+    refuses) is the caller's to change: 413 or 400, never "try again". Everything else (down,
+    starting up, busy, timed out, disk full) is 503 with ``Retry-After``.
+    """
+    kind = database_error_kind(exc)
+    if kind == TOO_LARGE:
+        logger.warning("%s: the request is too large for the database: %r", what, exc)
+        return _error(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            f"{what}: the request is too large for the database; send fewer targets or less content",
+        )
+    if kind == INVALID:
+        logger.warning("%s: the database refused a value: %r", what, exc)
+        return _error(HTTPStatus.BAD_REQUEST, f"{what}: the database refused a value (too long or out of range)")
+    logger.error("%s: the database is unavailable: %r", what, exc)
+    return _unavailable(f"{what}: the database is unavailable; nothing was changed, try again")
+
+
+@web.middleware
+async def database_errors_middleware(request: web.Request, handler) -> web.StreamResponse:
+    """A database error no handler answered (a chat turn's, say) is 503 with
+    ``Retry-After`` (or 400/413 for a permanent one), never aiohttp's plain-text 500."""
+    try:
+        return await handler(request)
+    except DATABASE_ERRORS as exc:
+        return database_error_response(exc, f"{request.method} {request.path}")
 
 
 async def messages(request: web.Request) -> web.Response:
@@ -526,7 +628,7 @@ async def prices(request: web.Request) -> web.Response:
     try:
         result = await alert_engine.ingest(ticks)
     except IngestFailed:
-        return _error(HTTPStatus.SERVICE_UNAVAILABLE, "prices could not be recorded; try again")
+        return _unavailable("prices could not be recorded; try again")
     # "ignored": older than a price already seen for the symbol (out of order or repeated).
     return web.json_response(
         {
@@ -583,8 +685,10 @@ async def notify(request: web.Request) -> web.Response:
             "was used in the last 24 hours for a different request",
         )
     except DATABASE_ERRORS as exc:
-        logger.error("could not store a notification: %r", exc)
-        return _error(HTTPStatus.SERVICE_UNAVAILABLE, "the notification could not be stored; nothing was sent, try again")
+        if database_error_kind(exc) == TEMPORARY:
+            logger.error("could not store a notification: %r", exc)
+            return _unavailable("the notification could not be stored; nothing was sent, try again")
+        return database_error_response(exc, "the notification could not be stored")
     headers = {"Location": accepted.body["links"]["self"]}
     if accepted.replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -617,8 +721,10 @@ async def _notification_call(request: web.Request, call) -> web.Response:
     except AlreadyDelivered:
         return _error(HTTPStatus.CONFLICT, "every message of this notification has already gone out")
     except DATABASE_ERRORS as exc:
-        logger.error("could not read or change a notification: %r", exc)
-        return _error(HTTPStatus.SERVICE_UNAVAILABLE, "the database is unavailable; try again")
+        if database_error_kind(exc) == TEMPORARY:
+            logger.error("could not read or change a notification: %r", exc)
+            return _unavailable("the database is unavailable; try again")
+        return database_error_response(exc, "the notification could not be read or changed")
 
 
 async def notify_status(request: web.Request) -> web.Response:
@@ -646,30 +752,80 @@ async def openapi(request: web.Request) -> web.FileResponse:
     return web.FileResponse(OPENAPI_PATH)
 
 
-async def healthz(request: web.Request) -> web.Response:
-    """``GET /healthz``: 200 when the database answers and the scheduler runs, else 503."""
-    scheduler = request.app[SCHEDULER]
+HEALTH_PROBE_SECONDS = 2.0
+
+
+async def database_health(app: web.Application) -> tuple[str, str | None]:
+    """("ok", None), or ("unavailable" / "write failed", the reason).
+
+    The probe reads, then writes and rolls back (a read-only database or a lock held too
+    long shows); after a write was refused (disk full) within the last minute, the probe
+    commits its write, so the answer turns "ok" as soon as writes work again.
+    """
+    write_health = app[WRITE_HEALTH]
+    refused = write_health.problem()
     try:
-        async with asyncio.timeout(2):
-            async with request.app[ENGINE].connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        database = "ok"
-    except Exception as exc:  # any failure to answer is "unavailable", never a 500
+        async with asyncio.timeout(HEALTH_PROBE_SECONDS):
+            await probe_database(app[ENGINE], commit=refused is not None)
+    except Exception as exc:  # any failure to answer is unhealthy, never a 500
         logger.warning("health check: database unavailable (%s)", type(exc).__name__)
-        database = "unavailable"
+        refused = write_health.problem() if refused is not None else None
+        if refused is not None:
+            return "write failed", refused
+        if isinstance(exc, TimeoutError):
+            return "unavailable", f"no answer within {HEALTH_PROBE_SECONDS:g} s"
+        return "unavailable", (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    if refused is not None:
+        write_health.cleared()
+    return "ok", None
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """``GET /healthz``: 200 when the database answers and takes writes and the scheduler
+    gets its work done, else 503 with the reasons under ``problems``."""
+    scheduler = request.app[SCHEDULER]
+    database, database_reason = await database_health(request.app)
+    stalled = scheduler.stalled()
     body = {
         "database": database,
-        "scheduler": "running" if scheduler.running else "stopped",
+        "scheduler": ("stalled" if stalled else "running") if scheduler.running else "stopped",
         "in_flight": len(scheduler.outbox.in_flight),
     }
-    healthy = database == "ok" and scheduler.running
-    return web.json_response(body, status=HTTPStatus.OK if healthy else HTTPStatus.SERVICE_UNAVAILABLE)
+    problems = []
+    if database_reason:
+        problems.append(f"database {database}: {database_reason}")
+    if stalled:
+        problems.append(f"scheduler: {stalled}")
+    elif not scheduler.running:
+        problems.append("scheduler: stopped")
+    if problems:
+        body["problems"] = problems
+        return web.json_response(
+            body, status=HTTPStatus.SERVICE_UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
+        )
+    return web.json_response(body, status=HTTPStatus.OK)
+
+
+def _health_gauges(app: web.Application) -> bytes:
+    """The two health states /healthz reports from memory, as Prometheus gauges (no probe)."""
+    stalled = 1.0 if app[SCHEDULER].stalled() else 0.0
+    refused = 1.0 if app[WRITE_HEALTH].problem() else 0.0
+    return (
+        "# HELP nudge_scheduler_stalled 1 while work is due and no scheduler pass completes (see /healthz)\n"
+        "# TYPE nudge_scheduler_stalled gauge\n"
+        f"nudge_scheduler_stalled {stalled}\n"
+        "# HELP nudge_database_write_refused 1 while a database write was refused in the last minute (disk full, read-only)\n"
+        "# TYPE nudge_database_write_refused gauge\n"
+        f"nudge_database_write_refused {refused}\n"
+    ).encode()
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """``GET /metrics``: delivery counters and latency histograms, Prometheus text format."""
+    """``GET /metrics``: delivery counters and latency histograms, and the health gauges,
+    Prometheus text format."""
     return web.Response(
-        body=generate_latest(request.app[METRICS].registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        body=generate_latest(request.app[METRICS].registry) + _health_gauges(request.app),
+        headers={"Content-Type": CONTENT_TYPE_LATEST},
     )
 
 
@@ -677,7 +833,8 @@ def create_app(settings: Settings) -> web.Application:
     """Build the aiohttp application; does no I/O (that happens in the cleanup contexts)."""
     # Each handler enforces its own limit; this is the largest of them.
     app = web.Application(
-        client_max_size=max(settings.max_body_bytes, settings.notify_max_body_bytes, PRICES_MAX_BODY_BYTES)
+        client_max_size=max(settings.max_body_bytes, settings.notify_max_body_bytes, PRICES_MAX_BODY_BYTES),
+        middlewares=[database_errors_middleware],
     )
     app[SETTINGS] = settings
     app[METRICS] = DeliveryMetrics()

@@ -23,7 +23,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ActivityTypes
 
 from dialogs.turn_log import note_action
-from models.db import DATABASE_ERRORS
+from models.db import DATABASE_ERRORS, INVALID, TOO_LARGE, database_error_kind
 from models.notifications import IdempotencyConflict, Notifications
 from models.notify_request import TARGET_FIELDS, NotifyError
 
@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 EVENT_NAME = "proactive"
 RESULT_EVENT_NAME = "proactive.result"
+
+# Seconds the sender should wait before sending again when the database was away.
+RETRY_AFTER_SECONDS = 5
 
 _MISSING = object()
 
@@ -112,8 +115,18 @@ class ProactiveRoute:
                 "field": "idempotencyKey",
             }
         except DATABASE_ERRORS as exc:
+            kind = database_error_kind(exc)
+            if kind == TOO_LARGE:
+                logger.warning("a notification too large for the database: %r", exc)
+                return {"error": "the request is too large for the database; send fewer targets or less content"}
+            if kind == INVALID:
+                logger.warning("the database refused a value of a notification: %r", exc)
+                return {"error": "the database refused a value (too long or out of range); nothing was sent"}
             logger.error("could not store a notification: %r", exc)
-            return {"error": "the notification could not be stored; nothing was sent, try again"}
+            return {
+                "error": "the notification could not be stored; nothing was sent, try again",
+                "retryAfter": RETRY_AFTER_SECONDS,
+            }
         logger.info(
             "notification %s accepted from %s", accepted.body["id"], sender_of(activity)[:100]
         )

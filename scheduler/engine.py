@@ -47,6 +47,8 @@ Clock = Callable[[], datetime]
 BUSY_RETRY = timedelta(seconds=1)
 # While the outbox streams sends, how often the claim loop looks for due reminders and pages.
 SCAN_INTERVAL = 0.05
+# After a pass failed or was abandoned, how soon the next one starts.
+RETRY_AFTER_FAILURE = timedelta(seconds=5)
 
 
 def system_clock() -> datetime:
@@ -70,6 +72,10 @@ class ReminderScheduler:
         per_channel: sends in flight at once to one channel (serviceUrl).
         pacer: the per-conversation rate limit.
         metrics: delivery counters and histograms.
+        stall_seconds: the longest one step of a pass (a claim, an expansion, a look-up), a
+            resync or a periodic job may take; a longer one is abandoned (the database
+            calls under it are cancelled) and tried again. Also the bound after which
+            :meth:`stalled` reports a scheduler that completes no pass while work is due.
     """
 
     WAKE_JOB = "nudge-wake"
@@ -90,8 +96,10 @@ class ReminderScheduler:
         per_channel: int = 4,
         pacer: ConversationPacer | None = None,
         metrics: DeliveryMetrics | None = None,
+        stall_seconds: float = 30.0,
     ) -> None:
         self._sessionmaker = sessionmaker
+        self._stall_seconds = stall_seconds
         self._clock = clock
         self._batch_size = batch_size
         self._resync_seconds = resync_seconds
@@ -111,6 +119,11 @@ class ReminderScheduler:
         self._scheduler: AsyncIOScheduler | None = None
         self._wake_at: datetime | None = None
         self._pass_running = False
+        # Monotonic times: the last round of a pass that did its database work, and since
+        # when passes have been running without one ending normally (None: the last ended).
+        self._progress_at = time.monotonic()
+        self._due_since: float | None = None
+        self._resynced_at = time.monotonic()  # the last resync that read the due time
         self._repass = False
         self._stopping = False
         # Passes and resyncs in flight, so that shutdown can let them finish.
@@ -124,6 +137,32 @@ class ReminderScheduler:
     def wake_at(self) -> datetime | None:
         """When the scheduler next looks for due reminders."""
         return self._wake_at
+
+    def stalled(self) -> str | None:
+        """Why the scheduler is not getting work done, or None: work has been due (or a
+        pass running) for ``stall_seconds`` without a pass round completing, or no resync
+        (which reads the next due time) has completed for a resync period and then
+        ``stall_seconds``."""
+        if not self.running:
+            return None
+        now = time.monotonic()
+        unread_for = now - self._resynced_at
+        if unread_for > self._resync_seconds + self._stall_seconds:
+            # It can't even learn what is due: every resync fails or is abandoned.
+            return f"no resync completed for {unread_for:.0f} s: the due times can't be read"
+        idle_for = now - self._progress_at
+        if self._due_since is not None:  # a pass runs, or the last one failed or was abandoned
+            waited = now - max(self._due_since, self._progress_at)
+        elif self._wake_at is not None:  # due, and the wake job has not started a pass
+            waited = min(idle_for, (self._clock() - self._wake_at).total_seconds())
+        else:
+            return None
+        if waited <= self._stall_seconds:
+            return None
+        return f"no scheduler pass completed for {idle_for:.0f} s while work is due"
+
+    def _progressed(self) -> None:
+        self._progress_at = time.monotonic()
 
     def job_ids(self) -> list[str]:
         """The ids of the jobs APScheduler holds (two, however many reminders are stored)."""
@@ -159,7 +198,10 @@ class ReminderScheduler:
             if self._stopping:
                 return
             self._track()
-            await func()
+            # Bounded, so that a run wedged on the database does not make APScheduler skip
+            # every later run ("maximum number of running instances reached") for ever.
+            async with asyncio.timeout(self._stall_seconds):
+                await func()
 
         self._scheduler.add_job(
             tracked,
@@ -239,20 +281,33 @@ class ReminderScheduler:
             task.add_done_callback(self._tasks.discard)
 
     async def resync(self) -> None:
-        """Take over abandoned sends and re-arm the wake job from the database."""
+        """Take over abandoned sends and re-arm the wake job from the database.
+
+        Bounded by ``stall_seconds``: APScheduler runs one resync at a time and skips the
+        next while one is still going, so a resync wedged on the database would stop them
+        all.
+        """
         if self._stopping:
             return
         self._track()
-        limit = min(self._batch_size, self.outbox.free_slots())
-        if limit:
-            self.outbox.dispatch(await self.outbox.claim_resends(self._clock(), limit))
-        async with self._sessionmaker() as session:
-            earliest = await earliest_due_time(session)
+        async with asyncio.timeout(self._stall_seconds):
+            limit = min(self._batch_size, self.outbox.free_slots())
+            if limit:
+                self.outbox.dispatch(await self.outbox.claim_resends(self._clock(), limit))
+            async with self._sessionmaker() as session:
+                earliest = await earliest_due_time(session)
+        self._resynced_at = time.monotonic()
         if earliest is not None:
             self.poke(earliest)
 
     async def run_due(self) -> None:
-        """Claim and start sending everything due, then sleep until the next due time."""
+        """Claim and start sending everything due, then sleep until the next due time.
+
+        Each round's database work is bounded by ``stall_seconds``: a round wedged on a
+        connection that stopped answering is abandoned, with the pass, and a new pass starts
+        shortly (nothing claimed is lost: what was committed is sent, what was not is still
+        due).
+        """
         if self._stopping:
             return
         if self._pass_running:
@@ -260,65 +315,83 @@ class ReminderScheduler:
             return
         self._track()
         self._pass_running = True
+        if self._due_since is None:
+            self._due_since = time.monotonic()
         stuck_at: datetime | None = None
         scanned_at = 0.0  # monotonic time of the last look for everything
         more_reminders = expanded = more_resends = False
+        step = asyncio.timeout(None)
         try:
             while not self._stopping:
                 self._repass = False
                 await self.outbox.wait_for_room()
                 if self._stopping:
                     break  # SIGTERM came while waiting: claim nothing more
-                now = self._clock()
-                # While sends stream out, this loop comes round every few milliseconds. Each
-                # kind of work (due reminders, notification pages, retries and take-overs)
-                # costs a transaction to look for, so it is looked for at most every
-                # SCAN_INTERVAL then, unless its last look found more than it could take.
-                scan = time.monotonic() - scanned_at >= SCAN_INTERVAL
-                if scan:
-                    scanned_at = time.monotonic()
-                claimed: list[Send] = []
-                # Claim no more than can start soon, so nothing waits long enough in this
-                # process for another instance's lease take-over to send it too. Each limit
-                # is read right before its claim: slots free up meanwhile.
-                if scan or more_reminders:
-                    limit = min(self._batch_size, self.outbox.free_slots())
-                    reminders = await self._claim_reminders(now, limit)
-                    self.outbox.dispatch(reminders)  # before anything else can fail
-                    claimed += reminders
-                    more_reminders = limit > 0 and len(reminders) >= limit
-                if scan or expanded:
-                    limit = min(self._batch_size, self.outbox.free_slots())
-                    if limit > 0:
-                        expanded, sends, pending = await self._expand_notification(now, limit)
-                        self.outbox.dispatch(sends)
-                        claimed += sends
-                        more_resends = more_resends or pending > 0
-                if scan or more_resends:
-                    limit = min(self._batch_size, self.outbox.free_slots())
-                    resends = await self.outbox.claim_resends(now, limit)
-                    self.outbox.dispatch(resends)
-                    claimed += resends
-                    more_resends = len(resends) >= limit
-                if more_reminders or expanded or more_resends:
-                    continue
-                if not scan:
-                    scanned_at = 0.0  # the stream ran dry: look at everything before sleeping
-                    continue
-                async with self._sessionmaker() as session:
-                    earliest = await earliest_due_time(session)
-                if self._repass:
-                    continue
-                if earliest is not None and earliest <= self._clock():
-                    if claimed or earliest != stuck_at:
-                        stuck_at = earliest
-                        continue  # came due during this round, or there may be more
-                    # Twice the same past due time and nothing taken: another instance
-                    # holds it, or it keeps failing. Look again shortly, don't spin.
-                    earliest = self._clock() + BUSY_RETRY
-                # No await between this check and the return: a poke cannot slip between.
-                self._set_wake(earliest)
-                return
+                step = asyncio.timeout(self._stall_seconds)
+                async with step:
+                    now = self._clock()
+                    # While sends stream out, this loop comes round every few milliseconds. Each
+                    # kind of work (due reminders, notification pages, retries and take-overs)
+                    # costs a transaction to look for, so it is looked for at most every
+                    # SCAN_INTERVAL then, unless its last look found more than it could take.
+                    scan = time.monotonic() - scanned_at >= SCAN_INTERVAL
+                    if scan:
+                        scanned_at = time.monotonic()
+                    claimed: list[Send] = []
+                    # Claim no more than can start soon, so nothing waits long enough in this
+                    # process for another instance's lease take-over to send it too. Each limit
+                    # is read right before its claim: slots free up meanwhile.
+                    if scan or more_reminders:
+                        limit = min(self._batch_size, self.outbox.free_slots())
+                        reminders = await self._claim_reminders(now, limit)
+                        self.outbox.dispatch(reminders)  # before anything else can fail
+                        claimed += reminders
+                        more_reminders = limit > 0 and len(reminders) >= limit
+                    if scan or expanded:
+                        limit = min(self._batch_size, self.outbox.free_slots())
+                        if limit > 0:
+                            expanded, sends, pending = await self._expand_notification(now, limit)
+                            self.outbox.dispatch(sends)
+                            claimed += sends
+                            more_resends = more_resends or pending > 0
+                    if scan or more_resends:
+                        limit = min(self._batch_size, self.outbox.free_slots())
+                        resends = await self.outbox.claim_resends(now, limit)
+                        self.outbox.dispatch(resends)
+                        claimed += resends
+                        more_resends = len(resends) >= limit
+                    self._progressed()
+                    if more_reminders or expanded or more_resends:
+                        continue
+                    if not scan:
+                        scanned_at = 0.0  # the stream ran dry: look at everything before sleeping
+                        continue
+                    async with self._sessionmaker() as session:
+                        earliest = await earliest_due_time(session)
+                    if self._repass:
+                        continue
+                    if earliest is not None and earliest <= self._clock():
+                        if claimed or earliest != stuck_at:
+                            stuck_at = earliest
+                            continue  # came due during this round, or there may be more
+                        # Twice the same past due time and nothing taken: another instance
+                        # holds it, or it keeps failing. Look again shortly, don't spin.
+                        earliest = self._clock() + BUSY_RETRY
+                    # No await between this check and the return: a poke cannot slip between.
+                    self._progressed()
+                    self._due_since = None
+                    self._set_wake(earliest)
+                    return
+        except TimeoutError:
+            if not step.expired():
+                raise  # a driver's own timeout: the job's error listener re-arms the wake
+            logger.error(
+                "scheduler pass abandoned: a database step took over %g s; trying again in %g s",
+                self._stall_seconds,
+                RETRY_AFTER_FAILURE.total_seconds(),
+            )
+            if not self._stopping:
+                self._set_wake(self._clock() + RETRY_AFTER_FAILURE)
         finally:
             self._pass_running = False
 
