@@ -24,7 +24,7 @@ class DeliveryMetrics:
         self.outcomes = Counter(
             "nudge_deliveries",
             "Send attempts by kind (reminder, alert, notify) and outcome "
-            "(sent, retry, failed, unreachable, deferred).",
+            "(sent, retry, failed, unreachable, held, deferred; held and deferred are not attempts).",
             ["kind", "outcome"],
             registry=self.registry,
         )
@@ -47,5 +47,26 @@ class DeliveryMetrics:
             registry=self.registry,
         )
 
+        self.circuit_opens = Counter(
+            "nudge_channel_circuit_opens",
+            "Times a channel's (serviceUrl's) circuit opened because most of its recent sends were refused (401/403).",
+            registry=self.registry,
+        )
+        self.circuits_open = Gauge(
+            "nudge_channel_circuits_open",
+            "Channels whose circuit is open or half-open now (nothing is sent to them but a probe).",
+            registry=self.registry,
+        )
+        self.circuit_held = Gauge(
+            "nudge_channel_circuit_held_messages",
+            "Messages this process keeps pending because their channel's circuit is open.",
+            registry=self.registry,
+        )
+
     def watch_in_flight(self, count: Callable[[], int]) -> None:
         self.in_flight.set_function(count)
+
+    def watch_breaker(self, status: Callable[[], dict]) -> None:
+        """Read the open circuits from ``status`` (:meth:`ChannelBreaker.status`) when scraped."""
+        self.circuits_open.set_function(lambda: status()["open"])
+        self.circuit_held.set_function(lambda: status()["held"])

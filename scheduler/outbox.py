@@ -15,14 +15,24 @@ notifications from external systems). The rules:
   the cases where a message may arrive twice: its outcome was unknown.
 * Sends are bounded per channel (``serviceUrl``) too: a channel that stops answering must not
   hold every send slot (nor, with the SDK's sender, every worker thread).
-* A 403 or 404 means the conversation can't be reached (bot blocked or removed): the
-  conversation is marked inactive and its reminders and alerts suspended until the user
-  writes again. A 401 is the bot's own credentials: kept and retried until they are fixed.
+* A 404 means the conversation is gone, and a 403 while other sends to the same channel
+  succeed that the bot was blocked or removed: the conversation is marked inactive and its
+  reminders and alerts suspended until the user writes again. A 403 with no such evidence
+  is kept pending (no attempt counted) and tried again after a short while. A 401 is the
+  bot's own credentials: kept and retried until they are fixed.
+* When many of a channel's recent sends are refused (401/403), its circuit opens
+  (:mod:`scheduler.breaker`): nothing more is sent to it, its messages stay pending (no
+  attempt counted, no conversation deactivated), and after a cool-down one probe send
+  decides whether it closes (the held messages are released in order) or stays open.
+* Messages to one conversation go out one at a time, in the order they became due (then by
+  id): each conversation has a lane. A send that must wait (its conversation's pace, a
+  retry, a held refusal) holds back the ones behind it in its conversation, never others.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import random
 import time
@@ -39,10 +49,12 @@ from models.store import (
     lock_occurrences_to_send,
     mark_claimed,
     record_outcomes,
+    release_held,
     requeue,
     suspend_conversation,
 )
 from models.tables import Occurrence
+from scheduler.breaker import OK, OTHER, REFUSAL_STATUSES, REFUSED, ChannelBreaker, channel_label
 from scheduler.delivery import Deliverer, DeliveryResult
 from scheduler.metrics import DeliveryMetrics
 
@@ -168,6 +180,52 @@ class Send:
     conversation_pk: int | None = None
     kind: str = "reminder"
     due_at: datetime | None = None
+    # The HTTP status of this occurrence's previous answer (a second 403 may be blamed on
+    # the conversation, a first one never).
+    previous_status: int | None = None
+
+    @property
+    def service_url(self) -> str:
+        return str(self.reference.get("serviceUrl", ""))
+
+    @property
+    def lane_key(self) -> object:
+        """The conversation this send goes to (its lane and its pace)."""
+        return self.conversation_pk or str(self.reference.get("conversation"))
+
+    @property
+    def order(self) -> tuple[float, int]:
+        """FIFO within a conversation: by due time, then id."""
+        return (self.due_at.timestamp() if self.due_at is not None else 0.0, self.occurrence_id)
+
+
+# A message whose conversation has an earlier message out (put back in the database) past
+# that one's due time, not yet claimed again, looks again this much later.
+HOLD_RECHECK_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class _Out:
+    """A message this process put back in the database (its pace, a retry, an open circuit),
+    due ``until``; nothing later in its conversation goes before it comes back. ``circuit``
+    is the serviceUrl when an open circuit holds it (its closing makes it due at once)."""
+
+    until: datetime
+    circuit: str | None = None
+
+
+@dataclass
+class _Lane:
+    """One conversation's sends waiting in this process, sent one at a time in order."""
+
+    queue: list[tuple[tuple[float, int], Send]]
+    task: asyncio.Task | None = None
+    current: Send | None = None
+
+    def take_all(self) -> list[Send]:
+        sends = [send for _, send in sorted(self.queue)]
+        self.queue.clear()
+        return sends
 
 
 class NewOccurrences:
@@ -315,6 +373,8 @@ class Outbox:
         per_channel: sends in flight at once to one channel (serviceUrl).
         pacer: the per-conversation rate limit.
         metrics: where outcomes, durations and lateness are counted.
+        breaker: the per-channel circuit breaker for channel-wide refusals (its state is
+            :meth:`ChannelBreaker.status`, also exported to ``metrics``).
     """
 
     def __init__(
@@ -332,6 +392,7 @@ class Outbox:
         per_channel: int = 4,
         pacer: ConversationPacer | None = None,
         metrics: DeliveryMetrics | None = None,
+        breaker: ChannelBreaker | None = None,
     ) -> None:
         if lease_seconds < 2 * send_timeout:
             raise ValueError("the delivery lease must be at least twice the send timeout")
@@ -353,6 +414,8 @@ class Outbox:
         self._pacer = pacer or ConversationPacer()
         self.metrics = metrics or DeliveryMetrics()
         self.metrics.watch_in_flight(lambda: len(self.in_flight))
+        self.breaker = breaker or ChannelBreaker()
+        self.metrics.watch_breaker(lambda: self.breaker.status())
         # The SDK's sender runs in a worker thread that can't be stopped; the connector
         # sender's coroutine can, and is, when it runs past the timeout.
         self._cancellable = getattr(deliverer, "cancellable", False)
@@ -368,6 +431,10 @@ class Outbox:
         # Claimed and not yet recorded; the subset whose send has not been answered yet.
         self.in_flight: set[int] = set()
         self._unanswered: set[int] = set()
+        # One lane per conversation with sends in this process; a lane held until a time
+        # (a retry or a held refusal of its head) defers what comes behind it until then.
+        self._lanes: dict[object, _Lane] = {}
+        self._out: dict[object, dict[tuple[float, int], _Out]] = {}
 
     def free_slots(self) -> int:
         """How many more occurrences may be claimed now.
@@ -396,13 +463,84 @@ class Outbox:
             await self._room.wait()
 
     def dispatch(self, sends: list[Send]) -> None:
-        """Start sending; returns at once."""
+        """Start sending; returns at once. Each send joins its conversation's lane, in due
+        order; a lane sends one message at a time."""
+        if len(self._out) > ConversationPacer.MAX_TRACKED:
+            now = self._clock()
+            for key in list(self._out):
+                self._wait_behind(key, None, now)
         for send in sends:
             self.in_flight.add(send.occurrence_id)
             self._unanswered.add(send.occurrence_id)
-            task = asyncio.create_task(self._deliver(send))
-            self._tasks[send.occurrence_id] = task
-            task.add_done_callback(lambda _, oid=send.occurrence_id: self._tasks.pop(oid, None))
+            key = send.lane_key
+            lane = self._lanes.get(key)
+            if lane is None:
+                lane = self._lanes[key] = _Lane(queue=[])
+            heapq.heappush(lane.queue, (send.order, send))
+            if lane.task is None:
+                lane.task = asyncio.create_task(self._run_lane(key, lane))
+            self._tasks[send.occurrence_id] = lane.task
+
+    def _put_out(self, key: object, sends: list[Send], until: datetime, circuit: str | None = None) -> None:
+        out = self._out.setdefault(key, {})
+        for send in sends:
+            out[send.order] = _Out(until, circuit)
+
+    def _wait_behind(self, key: object, send: Send | None, now: datetime) -> _Out | None:
+        """Whether ``send`` must wait for an earlier message of its conversation that is
+        out in the database: until when (and whether a circuit holds it), or None.
+
+        The wait lasts until that message comes back, not merely until its due time: a
+        message claimed a moment before it must still not overtake it. One out for longer
+        than the lease past its time went elsewhere (another instance, failed) and is dropped.
+        """
+        out = self._out.get(key)
+        if not out:
+            return None
+        if send is not None:
+            out.pop(send.order, None)  # it is back
+        lease = self._lease.total_seconds()
+        for order in [order for order, entry in out.items() if (now - entry.until).total_seconds() > lease]:
+            del out[order]
+        if not out:
+            del self._out[key]
+            return None
+        if send is None:
+            return None
+        earlier = [entry for order, entry in out.items() if order < send.order]
+        if not earlier:
+            return None
+        first = min(earlier, key=lambda entry: entry.until)
+        if first.until > now:
+            return first
+        return _Out(now + timedelta(seconds=HOLD_RECHECK_SECONDS), first.circuit)
+
+    async def _run_lane(self, key: object, lane: _Lane) -> None:
+        """Send a conversation's messages one after the other, oldest first."""
+        try:
+            while lane.queue and not self._stopping:
+                _, send = heapq.heappop(lane.queue)
+                lane.current = send
+                behind = self._wait_behind(key, send, self._clock())
+                if behind is not None:
+                    # An earlier message of this conversation waits (a retry, its pace, an
+                    # open circuit): so do these.
+                    sends = [send, *lane.take_all()]
+                    self._put_out(key, sends, behind.until, behind.circuit)
+                    if await self._defer(sends, behind.until, "held" if behind.circuit else "deferred"):
+                        if behind.circuit:
+                            await self._keep_held(behind.circuit, [s.occurrence_id for s in sends])
+                    continue
+                try:
+                    await self._deliver(send, key, lane)
+                except Exception:  # a bug must not strand the conversation's other sends
+                    logger.exception("sending %s failed unexpectedly", send.label)
+                lane.current = None
+        finally:
+            lane.current = None
+            lane.task = None
+            if self._lanes.get(key) is lane and not lane.queue:
+                del self._lanes[key]
 
     async def claim_resends(self, now: datetime, limit: int) -> list[Send]:
         """Claim due retries and abandoned sends (marking them ``sending`` now)."""
@@ -425,10 +563,11 @@ class Outbox:
                     logger.warning("occurrence %s was abandoned mid-send; sending it again", row.id)
                     abandoned.append(row.id)
                     attempts += 1
-                if not row.active:
-                    skipped.append(row.id)
-                elif attempts >= self._retry.max_attempts and row.http_status != 401:
-                    failed.append(row.id)
+                if not row.active or (attempts >= self._retry.max_attempts and row.http_status != 401):
+                    (failed if row.active else skipped).append(row.id)
+                    # It won't come back: later messages of its conversation need not wait for it.
+                    order = (row.due_at.timestamp() if row.due_at is not None else 0.0, row.id)
+                    self._out.get(row.conversation_pk, {}).pop(order, None)
                 else:
                     sending.append(row.id)
                     sends.append(
@@ -441,6 +580,7 @@ class Outbox:
                             conversation_pk=row.conversation_pk,
                             kind=row.kind,
                             due_at=row.due_at,
+                            previous_status=row.http_status,
                         )
                     )
             await mark_claimed(
@@ -469,10 +609,11 @@ class Outbox:
             _, pending = await asyncio.wait(started, timeout=timeout)
             if pending:
                 logger.warning("%d sends still under way at shutdown", len(pending))
-        queued = [oid for oid in self._tasks if oid not in self._started]
-        for oid in queued:
-            self._tasks[oid].cancel()
-        queued = sorted(set(queued) | self._unsent)
+        for lane in list(self._lanes.values()):
+            current = lane.current
+            if lane.task is not None and (current is None or current.occurrence_id not in self._started):
+                lane.task.cancel()  # waiting for its pace or a slot: nothing went out
+        queued = sorted((self.in_flight - self._started) | self._unsent)
         if queued:
             try:
                 async with self._sessionmaker.begin() as session:
@@ -480,47 +621,63 @@ class Outbox:
             except Exception as exc:  # they are taken over after the lease instead
                 logger.error("could not requeue %d unsent occurrences: %r", len(queued), exc)
 
-    async def _deliver(self, send: Send) -> None:
+    async def _deliver(self, send: Send, key: object, lane: _Lane) -> None:
         oid = send.occurrence_id
-        channel = self._channels.setdefault(
-            str(send.reference.get("serviceUrl", "")), asyncio.Semaphore(self._per_channel)
-        )
-        pace_key = send.conversation_pk or str(send.reference.get("conversation"))
+        service_url = send.service_url
+        channel = self._channels.setdefault(service_url, asyncio.Semaphore(self._per_channel))
         try:
-            wait = self._pacer.reserve(pace_key)
+            wait = self._pacer.reserve(key)
             if wait > DEFER_AFTER_SECONDS:
-                self._pacer.release(pace_key)
-                await self._defer(send, wait)
+                self._pacer.release(key)
+                until = self._clock() + timedelta(seconds=wait)
+                sends = [send, *lane.take_all()]
+                self._put_out(key, sends, until)
+                await self._defer(sends, until, "deferred")
                 return
             if wait:
                 await asyncio.sleep(wait)
             await channel.acquire()
             held = True
+            circuit_wait = 0.0
             try:
                 async with self._semaphore:
                     if self._stopping:
                         self._unsent.add(oid)  # drain() puts it back to pending
                         return
-                    self._started.add(oid)
-                    while (lag := self._pacer.admit(pace_key)) > 0:
-                        await asyncio.sleep(lag)
-                    started = time.monotonic()
-                    # The stored JSON goes to the deliverer as it is: no model objects per send.
-                    if self._cancellable:
-                        result = await self._send_cancellable(send)
-                    else:
-                        result, held = await self._send_in_thread(send, channel)
-                    seconds = time.monotonic() - started
-                    self.metrics.duration.labels(send.kind).observe(seconds)
+                    circuit_wait = self.breaker.allow(service_url, oid)
+                    if not circuit_wait:
+                        self._started.add(oid)
+                        while (lag := self._pacer.admit(key)) > 0:
+                            await asyncio.sleep(lag)
+                        started = time.monotonic()
+                        # The stored JSON goes to the deliverer as it is: no model objects per send.
+                        if self._cancellable:
+                            result = await self._send_cancellable(send)
+                        else:
+                            result, held = await self._send_in_thread(send, channel)
+                        seconds = time.monotonic() - started
+                        self.metrics.duration.labels(send.kind).observe(seconds)
             finally:
                 if held:
                     channel.release()
                 self._answered(oid)
+            if circuit_wait:
+                # The channel's circuit is open: keep this conversation's messages pending
+                # until the next probe, unsent and with no attempt counted.
+                # What comes later for this conversation waits too, until the circuit closes.
+                self._pacer.release(key)
+                until = self._clock() + timedelta(seconds=circuit_wait)
+                sends = [send, *lane.take_all()]
+                self._put_out(key, sends, until, service_url)
+                if await self._defer(sends, until, "held", error="held: the channel refuses the bot (circuit open)"):
+                    await self._keep_held(service_url, [s.occurrence_id for s in sends])
+                return
             await self._record(send, result, seconds)
         finally:
             self._answered(oid)
             self.in_flight.discard(oid)
             self._started.discard(oid)
+            self._tasks.pop(oid, None)
             self._room.set()
 
     def _answered(self, oid: int) -> None:
@@ -553,28 +710,115 @@ class Outbox:
         inner.add_done_callback(lambda _: channel.release())
         return DeliveryResult(ok=False, error=f"no answer within {self._send_timeout:g} s"), False
 
-    async def _defer(self, send: Send, wait: float) -> None:
-        """Put a send back, due when its conversation's pace allows (no attempt counted)."""
-        until = self._clock() + timedelta(seconds=wait)
+    async def _defer(self, sends: list[Send], until: datetime, outcome: str, error: str | None = None) -> bool:
+        """Put claimed sends back, due ``until`` (no attempt counted): their conversation's
+        pace, an earlier message's retry, or an open circuit makes them wait. Returns
+        whether they were put back."""
+        ids = [send.occurrence_id for send in sends]
+        try:
+            try:
+                async with self._sessionmaker.begin() as session:
+                    await requeue(session, occurrence_ids=ids, now=until, error=error)
+            except Exception as exc:  # taken over after the lease instead
+                logger.error("could not put back %d sends (%s): %r", len(ids), sends[0].label, exc)
+                return False
+            for send in sends:
+                self.metrics.outcomes.labels(send.kind, outcome).inc()
+            logger.debug(
+                "%s and %d more of its conversation %s until %s", sends[0].label, len(sends) - 1, outcome,
+                until.isoformat(),
+            )
+            self.on_retry(until)
+            return True
+        finally:
+            for oid in ids:
+                self._answered(oid)
+                self.in_flight.discard(oid)
+                self._tasks.pop(oid, None)
+            self._room.set()
+
+    def _judge_channel(self, send: Send, result: DeliveryResult) -> tuple[bool, float | None, str | None]:
+        """Tell the breaker how the channel answered; return whether this answer is held
+        (kept pending with no attempt counted), if so in how many seconds to try again, and
+        how the circuit changed (:meth:`ChannelBreaker.record`).
+
+        Held: any refusal (401/403/404) while the channel's circuit is open, and a 403 that
+        is not known to be about its conversation (no other send to the channel succeeded
+        recently, or it is this occurrence's first 403).
+        """
+        service_url = send.service_url
+        refused = not result.ok and result.status in REFUSAL_STATUSES
+        answer = OK if result.ok else REFUSED if refused else OTHER
+        change = self.breaker.record(service_url, answer, send.occurrence_id, source=send.lane_key)
+        label = channel_label(service_url)
+        if change == "opened":
+            self.metrics.circuit_opens.inc()
+            logger.error(
+                "channel %s refuses the bot (HTTP %s on many of its recent sends): circuit open, "
+                "its messages are kept pending and no conversation is deactivated; a probe goes in "
+                "%.0f s. Check MicrosoftAppId/MicrosoftAppPassword and the channel's or tenant's policy",
+                label, result.status, self.breaker.retry_in(service_url),
+            )
+        elif change == "reopened":
+            logger.warning(
+                "channel %s still refuses the bot (the probe got HTTP %s); next probe in %.0f s",
+                label, result.status, self.breaker.retry_in(service_url),
+            )
+        elif change == "closed":
+            logger.warning("channel %s accepts sends again (probe answered %s): circuit closed",
+                           label, result.status or "OK")
+        if result.ok:
+            return False, None, change
+        if self.breaker.is_open(service_url) and result.status in REFUSAL_STATUSES | UNREACHABLE_STATUSES:
+            return True, self.breaker.retry_in(service_url), change
+        if result.status == 403 and not (send.previous_status == 403 and self.breaker.others_succeed(service_url)):
+            return True, self.breaker.policy.suspect_seconds, change
+        return False, None, change
+
+    async def _keep_held(self, service_url: str, occurrence_ids: list[int]) -> None:
+        """Pending messages kept for an open circuit: remembered, to be released when it
+        closes (at once if it closed while they were being written)."""
+        self.breaker.hold(service_url, occurrence_ids)
+        if not self.breaker.is_open(service_url):
+            await self._release_held(service_url)
+
+    async def _release_held(self, service_url: str) -> None:
+        """The circuit closed: make the messages it held due now (oldest first)."""
+        now = self._clock()
+        for out in self._out.values():
+            for order, entry in out.items():
+                if entry.circuit == service_url:  # due now, still in order
+                    out[order] = _Out(now)
+        held = self.breaker.take_held(service_url)
+        if not held:
+            return
         try:
             async with self._sessionmaker.begin() as session:
-                await requeue(session, occurrence_ids=[send.occurrence_id], now=until)
-        except Exception as exc:  # taken over after the lease instead
-            logger.error("could not defer %s: %r", send.label, exc)
+                await release_held(session, occurrence_ids=held, now=now)
+        except Exception as exc:  # they come due at the probe time they were given
+            logger.error("could not release %d held messages: %r", len(held), exc)
             return
-        self.metrics.outcomes.labels(send.kind, "deferred").inc()
-        logger.debug("%s deferred %.1f s by its conversation's rate limit", send.label, wait)
-        self.on_retry(until)
+        logger.info("%d messages held for channel %s released", len(held), channel_label(service_url))
+        self.on_retry(now)
 
     async def _record(self, send: Send, result: DeliveryResult, seconds: float) -> None:
         now = self._clock()
-        attempts = send.attempts + 1
+        held, held_for, change = self._judge_channel(send, result)
+        # A 403 kept only because nothing shows it is about its conversation (the circuit is
+        # closed) is an attempt all the same: after the retry policy's attempts it is taken as
+        # the conversation's own (one user who blocked the bot, alone on the channel), so it
+        # is not tried forever. Held for an open circuit, no attempt is counted.
+        suspect = held and not self.breaker.is_open(send.service_url)
+        attempts = send.attempts if held and not suspect else send.attempts + 1
+        if suspect and attempts >= self._retry.max_attempts:
+            held = False
         next_attempt_at = None
         late = None
         if send.due_at is not None:
             late = max(0.0, (now - send.due_at).total_seconds())
         unreachable = (
-            not result.ok and result.status in UNREACHABLE_STATUSES and send.conversation_pk is not None
+            not held and not result.ok and result.status in UNREACHABLE_STATUSES
+            and send.conversation_pk is not None
         )
         # One line per delivery attempt, with the conversation and the outcome.
         fields = {
@@ -582,13 +826,16 @@ class Outbox:
             "kind": send.kind,
             "occurrence": send.occurrence_id,
             "conversation": (send.reference.get("conversation") or {}).get("id"),
-            "attempt": attempts,
+            "attempt": send.attempts + 1,
             "status": result.status,
             "ms": round(seconds * 1000, 1),
             "late_ms": round(late * 1000) if late is not None else None,
             "error": (result.error or "")[:300] or None,
         }
-        delay = None if result.ok else self._retry.delay(attempts, result, self._rng)
+        if held:
+            delay = held_for
+        else:
+            delay = None if result.ok else self._retry.delay(attempts, result, self._rng)
         if result.ok:
             status = "sent"
         elif delay is None:
@@ -597,12 +844,23 @@ class Outbox:
             status = "pending"
             next_attempt_at = now + timedelta(seconds=delay)
             fields["retry_in_s"] = round(delay, 1)
-        outcome = "unreachable" if unreachable else {"sent": "sent", "pending": "retry"}.get(status, "failed")
+        outcome = (
+            "held" if held else "unreachable" if unreachable
+            else {"sent": "sent", "pending": "retry"}.get(status, "failed")
+        )
         fields["outcome"] = outcome
         if result.ok:
             logger.info("%s delivered", send.label, extra={"fields": fields})
             if late is not None:
                 self.metrics.lateness.labels(send.kind).observe(late)
+        elif held:
+            if self.breaker.is_open(send.service_url):
+                logger.info("%s kept pending: its channel's circuit is open", send.label, extra={"fields": fields})
+            else:
+                logger.warning(
+                    "%s refused (HTTP %s) while no other send to its channel is known to succeed: kept "
+                    "pending, the conversation stays active", send.label, result.status, extra={"fields": fields},
+                )
         elif delay is None:
             logger.warning(
                 "%s NOT delivered, giving up after %d attempts", send.label, attempts, extra={"fields": fields}
@@ -616,6 +874,11 @@ class Outbox:
         else:
             logger.warning("%s not delivered; will retry", send.label, extra={"fields": fields})
         self.metrics.outcomes.labels(send.kind, outcome).inc()
+        circuit_hold = held and self.breaker.is_open(send.service_url)
+        if next_attempt_at is not None:
+            # What comes behind it in its conversation waits for it (until the circuit
+            # closes, when that is what holds it).
+            self._put_out(send.lane_key, [send], next_attempt_at, send.service_url if circuit_hold else None)
         outcome_row = Outcome(
             occurrence_id=send.occurrence_id,
             status=status,
@@ -633,6 +896,10 @@ class Outbox:
             # The row stays "sending"; after the lease it is sent again (a duplicate).
             logger.error("could not record the outcome of %s: %r", send.label, exc)
             return
+        if change == "closed":
+            await self._release_held(send.service_url)
+        elif circuit_hold:
+            await self._keep_held(send.service_url, [send.occurrence_id])
         if unreachable:
             logger.warning(
                 "conversation %s marked inactive after HTTP %s; its reminders and alerts are "

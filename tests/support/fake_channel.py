@@ -42,11 +42,17 @@ def shown_text(activity: dict[str, Any]) -> str:
 
 
 class FakeChannel:
-    """Records activities; ``fail_with`` makes the next posts answer with that status."""
+    """Records activities; ``fail_with`` makes the next posts answer with that status,
+    ``fail_conversations`` ({conversation id: status}) only the posts to those conversations.
+    ``scripts`` ({conversation id: [status or None, ...]}) answers that conversation's next
+    posts in turn (None: accepted). Refused posts are counted per conversation in ``refused``."""
 
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.fail_with: int | None = None
+        self.fail_conversations: dict[str, int] = {}
+        self.refused: dict[str, int] = {}
+        self.scripts: dict[str, list[int | None]] = {}
         self._changed = asyncio.Condition()
         self._ids = itertools.count(1)
         self.app = web.Application()
@@ -55,8 +61,12 @@ class FakeChannel:
 
     async def _post(self, request: web.Request) -> web.Response:
         body = await request.json()
-        if self.fail_with is not None:
-            return web.json_response({"error": {"code": "Fake", "message": "scripted failure"}}, status=self.fail_with)
+        status = self.fail_conversations.get(request.match_info["cid"], self.fail_with)
+        if self.scripts.get(request.match_info["cid"]):
+            status = self.scripts[request.match_info["cid"]].pop(0)
+        if status is not None:
+            self.refused[request.match_info["cid"]] = self.refused.get(request.match_info["cid"], 0) + 1
+            return web.json_response({"error": {"code": "Fake", "message": "scripted failure"}}, status=status)
         received = Received(request.match_info["cid"], request.match_info.get("aid"), body)
         async with self._changed:
             self.received.append(received)

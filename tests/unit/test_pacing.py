@@ -61,8 +61,9 @@ async def sessionmaker(migrated_url):
 
 
 async def test_a_burst_to_one_conversation_is_paced_and_deferred_sends_all_arrive_once(sessionmaker, monkeypatch):
-    # Sends that would wait over 0.4 s go back to the database and are claimed again later.
-    monkeypatch.setattr(outbox_module, "DEFER_AFTER_SECONDS", 0.4)
+    # Sends that would wait over 0.2 s go back to the database and are claimed again later
+    # (one conversation's sends go one at a time, so each waits 0.25 s for the pace).
+    monkeypatch.setattr(outbox_module, "DEFER_AFTER_SECONDS", 0.2)
     now = datetime.now(UTC)
     async with sessionmaker.begin() as session:
         busy_user, busy = await make_conversation(session, user_id="busy", conversation_id="busy")
