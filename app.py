@@ -791,6 +791,11 @@ async def healthz(request: web.Request) -> web.Response:
         "scheduler": ("stalled" if stalled else "running") if scheduler.running else "stopped",
         "in_flight": len(scheduler.outbox.in_flight),
     }
+    circuits = scheduler.outbox.breaker.open_circuits()
+    if circuits:
+        # A channel refusing the bot is its configuration (or the tenant's policy), not this
+        # process: reported, while the instance stays in the load balancer (200).
+        body["channels_refusing"] = circuits
     problems = []
     if database_reason:
         problems.append(f"database {database}: {database_reason}")

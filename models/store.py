@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from models.tables import (
     Alert,
@@ -136,23 +137,36 @@ async def upsert_conversation(
     ).scalar_one()
 
 
+def _same_conversation(conversation_pk: int):
+    """The ids of every row of the conversation row ``conversation_pk`` belongs to: a group
+    chat or channel has one per member who wrote in it (same channel id and conversation id)."""
+    this = aliased(Conversation)
+    return (
+        select(Conversation.id)
+        .join(this, (this.conversation_id == Conversation.conversation_id) & (this.channel_id == Conversation.channel_id))
+        .where(this.id == conversation_pk)
+    )
+
+
 async def suspend_conversation(session: AsyncSession, *, conversation_pk: int, now: datetime) -> list[int]:
     """The channel said the bot can't reach this conversation (403/404: blocked, removed,
     gone): mark it inactive, suspend its active reminders and alerts, and skip its pending
-    messages. Returns the suspended alerts' ids (the alert engine must drop them).
+    messages. In a group that is every member's row: the bot can't reach the group through
+    any of them. Returns the suspended alerts' ids (the alert engine must drop them).
     """
-    await session.execute(
-        update(Conversation).where(Conversation.id == conversation_pk).values(active=False, updated_at=now)
-    )
+    rows = list((await session.execute(_same_conversation(conversation_pk))).scalars())
+    if not rows:
+        return []
+    await session.execute(update(Conversation).where(Conversation.id.in_(rows)).values(active=False, updated_at=now))
     await session.execute(
         update(Reminder)
-        .where(Reminder.conversation_pk == conversation_pk, Reminder.state == "active")
+        .where(Reminder.conversation_pk.in_(rows), Reminder.state == "active")
         .values(state="suspended", updated_at=now)
     )
-    alert_ids = await _move_alerts(session, conversation_pk, "active", "suspended", now)
+    alert_ids = await _move_alerts(session, rows, "active", "suspended", now)
     await session.execute(
         update(Occurrence)
-        .where(Occurrence.conversation_pk == conversation_pk, Occurrence.status == "pending")
+        .where(Occurrence.conversation_pk.in_(rows), Occurrence.status == "pending")
         .values(status="skipped", next_attempt_at=None, last_error="conversation is inactive")
     )
     return alert_ids
@@ -161,37 +175,44 @@ async def suspend_conversation(session: AsyncSession, *, conversation_pk: int, n
 async def resume_conversation(
     session: AsyncSession, *, conversation_pk: int
 ) -> tuple[datetime | None, list[int]]:
-    """The user wrote again: resume what :func:`suspend_conversation` suspended.
+    """Someone wrote in the conversation again: resume what :func:`suspend_conversation`
+    suspended, for every member's row of a group (the bot can reach the group again).
 
     Returns the earliest due time among the resumed reminders (the scheduler must look then)
-    and the resumed alerts' ids (the alert engine must load them). Two index lookups that
-    match nothing on almost every turn.
+    and the resumed alerts' ids (the alert engine must load them). Index lookups that match
+    nothing on almost every turn.
     """
+    rows = _same_conversation(conversation_pk)
+    now = utcnow()
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id.in_(rows), Conversation.active.is_(False))
+        .values(active=True, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
     due = (
         await session.execute(
             select(func.min(Reminder.next_run_at)).where(
-                Reminder.conversation_pk == conversation_pk, Reminder.state == "suspended"
+                Reminder.conversation_pk.in_(rows), Reminder.state == "suspended"
             )
         )
     ).scalar_one()
     resumed = await session.execute(
         update(Reminder)
-        .where(Reminder.conversation_pk == conversation_pk, Reminder.state == "suspended")
-        .values(state="active", updated_at=utcnow())
+        .where(Reminder.conversation_pk.in_(rows), Reminder.state == "suspended")
+        .values(state="active", updated_at=now)
+        .execution_options(synchronize_session=False)
     )
-    alert_ids = await _move_alerts(session, conversation_pk, "suspended", "active", utcnow())
+    alert_ids = await _move_alerts(session, rows, "suspended", "active", now)
     return (due if resumed.rowcount else None), alert_ids
 
 
-async def _move_alerts(
-    session: AsyncSession, conversation_pk: int, from_state: str, to_state: str, now: datetime
-) -> list[int]:
-    """Move a conversation's alerts from one state to another; return their ids."""
+async def _move_alerts(session: AsyncSession, rows, from_state: str, to_state: str, now: datetime) -> list[int]:
+    """Move the alerts of conversation rows ``rows`` (ids, or a subquery of them) from one
+    state to another; return their ids."""
     alert_ids = list(
         (
-            await session.execute(
-                select(Alert.id).where(Alert.conversation_pk == conversation_pk, Alert.state == from_state)
-            )
+            await session.execute(select(Alert.id).where(Alert.conversation_pk.in_(rows), Alert.state == from_state))
         ).scalars()
     )
     if alert_ids:
@@ -606,10 +627,31 @@ async def record_outcomes(session: AsyncSession, *, outcomes: list[Outcome]) -> 
     )
 
 
-async def requeue(session: AsyncSession, *, occurrence_ids: list[int], now: datetime) -> None:
-    """Put claimed occurrences that were never sent back to ``pending``, due ``now``."""
+async def requeue(
+    session: AsyncSession, *, occurrence_ids: list[int], now: datetime, error: str | None = None
+) -> None:
+    """Put claimed occurrences that were never sent back to ``pending``, due ``now`` (with
+    ``error`` as their last error when given: why they wait)."""
+    values: dict[str, Any] = {"status": "pending", "next_attempt_at": now}
+    if error is not None:
+        values["last_error"] = error
     await session.execute(
         update(Occurrence)
         .where(Occurrence.id.in_(occurrence_ids), Occurrence.status == "sending")
-        .values(status="pending", next_attempt_at=now)
+        .values(**values)
     )
+
+
+async def release_held(session: AsyncSession, *, occurrence_ids: list[int], now: datetime) -> None:
+    """Make pending occurrences due ``now`` (they were held for a channel that refused
+    everyone, and it accepts sends again); they are claimed in their order."""
+    for start in range(0, len(occurrence_ids), 1000):
+        await session.execute(
+            update(Occurrence)
+            .where(
+                Occurrence.id.in_(occurrence_ids[start : start + 1000]),
+                Occurrence.status == "pending",
+                Occurrence.next_attempt_at > now,
+            )
+            .values(next_attempt_at=now)
+        )

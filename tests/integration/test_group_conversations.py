@@ -257,6 +257,37 @@ async def test_a_reminder_set_in_a_group_fires_once_into_it(running_bot):
     assert [r.conversation_id for r in fired] == [group_id]
 
 
+async def test_a_group_the_bot_was_removed_from_is_suspended_for_every_member_and_back_when_anyone_writes(running_bot):
+    members = await group_of(running_bot, "ann", "ben", "cat")
+    group_id = members[0].conversation_id
+    for member, text in ((members[0], "remind me to book the room in 2 hours"), (members[1], "remind me to order pizza in 3 hours")):
+        before = len(running_bot.channel.received)
+        assert await member.say(running_bot.http, text) == 201
+        await running_bot.channel.wait_for_text("set", after=before)
+
+    # The group is gone for the bot (removed from it): its channel answers 404.
+    running_bot.channel.fail_conversations[group_id] = 404
+    accepted = await notify(running_bot, {"conversation": group_id, "text": "Standup in 5"})
+    await settled(running_bot, accepted["id"])
+
+    async def states():
+        async with running_bot.sessionmaker() as session:
+            active = sorted((await session.execute(select(Conversation.active))).scalars())
+            reminders = sorted((await session.execute(select(Reminder.state))).scalars())
+        return active, reminders
+
+    # Every member's row, not only the one the send went through: no later send tries the
+    # group through another member, and neither member's reminder fires into it.
+    assert await states() == ([False, False, False], ["suspended", "suspended"])
+
+    # The bot is back in the group: whoever writes first brings the whole group back.
+    del running_bot.channel.fail_conversations[group_id]
+    before = len(running_bot.channel.received)
+    assert await members[2].say(running_bot.http, "hi") == 201
+    await running_bot.channel.wait_for(lambda r: running_bot.channel.received.index(r) >= before)
+    assert await states() == ([True, True, True], ["active", "active"])
+
+
 class TestTenThousandTargets:
     """10,000 listed users on PostgreSQL: accepted and sent (no "stack depth limit exceeded")."""
 
