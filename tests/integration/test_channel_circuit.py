@@ -80,7 +80,7 @@ async def test_a_channel_wide_403_deactivates_nobody_and_every_message_arrives_o
             status in ("pending", "sending") and attempts <= 1 for _, status, attempts, _ in rows
         ) and sum(attempts for _, _, attempts, _ in rows) < 300
 
-    await eventually(held_everywhere, timeout=20)
+    await eventually(held_everywhere, timeout=60)
     assert breaker.status()["open"] == 1
     [circuit] = breaker.open_circuits()
     assert circuit["channel"] == channel.url + "/" and circuit["state"] in ("open", "half-open")
@@ -98,13 +98,13 @@ async def test_a_channel_wide_403_deactivates_nobody_and_every_message_arrives_o
 
     # It probes while refused (one send at a time) and stays open; still nobody deactivated.
     refused = sum(channel.refused.values())
-    await eventually(lambda: sum(channel.refused.values()) >= refused + 2, timeout=10)
+    await eventually(lambda: sum(channel.refused.values()) >= refused + 2, timeout=30)
     assert breaker.status()["open"] == 1 and breaker.opened_total == 1
     assert all((await active(running_bot)).values())
 
     # The channel recovers: every message arrives, once, and in order in each conversation.
     channel.fail_with = None
-    await eventually(lambda: len(channel.received) >= 300, timeout=30)
+    await eventually(lambda: len(channel.received) >= 300, timeout=60)
     got: dict[str, list[str]] = {}
     for received in channel.received:
         got.setdefault(received.conversation_id, []).append(received.text)
@@ -114,7 +114,7 @@ async def test_a_channel_wide_403_deactivates_nobody_and_every_message_arrives_o
         rows = await occurrence_rows(running_bot)
         return all(status == "sent" for _, status, _, _ in rows) and len(rows) == 300
 
-    await eventually(all_sent, timeout=10)
+    await eventually(all_sent, timeout=30)
     assert len(channel.received) == 300
     assert breaker.status()["open"] == 0
     assert all((await active(running_bot)).values())
